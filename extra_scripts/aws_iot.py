@@ -1,0 +1,220 @@
+"""AWS IoT identities for ESP8266 / ESP32: the PlatformIO extra script and the command line.
+
+In platformio.ini:  extra_scripts = pre:extra_scripts/aws_iot.py
+On a shell:         python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe --help
+
+Under PlatformIO this file only declares: reading it does no work, so `pio run -t clean`
+and `-t idedata` need no secrets. The work happens in SCons actions:
+- secrets.h in $BUILD_DIR/aws_iot/, on the include path; compiled code that includes it
+  depends on it through SCons's scanner, and it changes only when a value changes;
+- the board's files in data/ (part of the default build, and always before
+  buildfs / uploadfs, since the image is built from that folder);
+- custom targets iot-prepare, iot-check, iot-dev-certs, iot-broker, iot-probe.
+The logic lives in aws_iot_tools/, which never imports SCons. Options: aws_iot_tools/options.py.
+"""
+
+import hashlib
+import importlib.util
+import os
+import subprocess
+import sys
+
+# What the plugin needs in the Python that runs it (PlatformIO's own has none of them).
+REQUIREMENTS = {"cryptography": "cryptography>=42", "certifi": "certifi", "dotenv": "python-dotenv>=1.0"}
+FILESYSTEM_TARGETS = ("buildfs", "uploadfs", "uploadfsota")
+
+
+def missing_requirements():
+    return [spec for module, spec in REQUIREMENTS.items() if importlib.util.find_spec(module) is None]
+
+
+def run_command_line():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    missing = missing_requirements()
+    if missing:
+        print(f"error: missing Python packages: run `{sys.executable} -m pip install "
+              f"{' '.join(repr(s) for s in missing)}`", file=sys.stderr)
+        sys.exit(1)
+    from aws_iot_tools.cli import main
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run_command_line()
+
+# ---- PlatformIO / SCons from here on -----------------------------------------------------------
+
+Import("env")  # noqa: F821 - provided by SCons
+
+from SCons.Errors import UserError  # noqa: E402
+from SCons.Script import COMMAND_LINE_TARGETS  # noqa: E402
+
+from aws_iot_tools import options, secrets, targets  # noqa: E402  (light: no cryptography)
+from aws_iot_tools.errors import InputError  # noqa: E402
+
+
+def install_requirements(env):
+    """Install what is missing into PlatformIO's interpreter, or stop with the command to run."""
+    missing = missing_requirements()
+    if not missing:
+        return
+    python = env.subst("$PYTHONEXE")
+    command = [python, "-m", "pip", "install", "--quiet", *missing]
+    shown = " ".join(f'"{part}"' if " " in part or ">" in part else part for part in command)
+    print(f"aws_iot: installing {', '.join(missing)} into PlatformIO's Python ({python})")
+    result = subprocess.run(command, capture_output=True, text=True)
+    importlib.invalidate_caches()
+    if result.returncode != 0 or missing_requirements():
+        sys.stderr.write(f"aws_iot: could not install {', '.join(missing)} (offline?): run `{shown}` "
+                         "once with network access, then build again\n")
+        env.Exit(1)
+
+
+def user_error(error):
+    problems = error.problems if isinstance(error, InputError) else [str(error)]
+    return UserError("\n".join(f"aws_iot: {p}" for p in problems))
+
+
+def settings_now(env):
+    return secrets.read_settings(env.subst("$PROJECT_DIR"))
+
+
+def write_secrets_header(target, source, env):
+    from aws_iot_tools.writer import write_if_changed
+    try:
+        text = secrets.render_header(settings_now(env), dotenv_hint=os.path.join(env.subst("$PROJECT_DIR"), ".env"))
+    except ValueError as error:
+        raise user_error(error) from None
+    write_if_changed(str(target[0]), text.encode("utf-8"), private=True)
+
+
+def make_job(env):
+    from aws_iot_tools.cli import build_job
+    opts = env["AWS_IOT_OPTIONS"]
+    return build_job(env.subst("$PROJECT_DIR"), opts, settings_now(env),
+                     filesystem=env.GetProjectOption("board_build.filesystem", ""),
+                     state_dir=os.path.join(env.subst("$PROJECT_WORKSPACE_DIR"), "aws_iot"))
+
+
+def print_findings(findings):
+    for line in findings.infos:
+        print(f"aws_iot: {line}")
+    for line in findings.warnings:
+        print(f"aws_iot: warning: {line}")
+
+
+def run_prepare(env):
+    """Validate and write this env's files; returns the plan."""
+    from aws_iot_tools import provision
+    job = make_job(env)
+    try:
+        plan, results = provision.prepare(job)
+    except InputError as error:
+        raise user_error(error) from None
+    print_findings(plan.findings)
+    print(f"aws_iot: {provision.describe_outputs(job, results)}")
+    return plan
+
+
+def prepare_step(target, source, env):
+    """The build's step: also writes a stamp listing the outputs, so SCons can skip it next time."""
+    from aws_iot_tools.writer import write_if_changed
+    plan = run_prepare(env)
+    listing = "".join(f"{o.name} {hashlib.sha256(o.data).hexdigest()}\n" for o in plan.outputs)
+    write_if_changed(str(target[0]), listing.encode())
+
+
+def prepare_target(target, source, env):
+    run_prepare(env)
+
+
+def check_action(target, source, env):
+    from aws_iot_tools import provision
+    from aws_iot_tools.hygiene import tracked_secrets
+    job = make_job(env)
+    try:
+        plan = provision.plan(job)
+    except InputError as error:
+        raise user_error(error) from None
+    print_findings(plan.findings)
+    for output in plan.outputs:
+        print(f"aws_iot: would write {job.shown(job.data_dir / output.name)} ({len(output.data)} bytes)")
+    for path in tracked_secrets(job.project_dir):
+        print(f"aws_iot: warning: {path} is tracked by git: `git rm --cached {path}` (see .gitignore)")
+    missing = secrets.missing_required(settings_now(env))
+    if missing:
+        print(f"aws_iot: warning: {', '.join(missing)} not set: needed for secrets.h when the firmware is built")
+
+
+def cli_action(*argv):
+    """An action running one command-line verb for this env's project."""
+    def action(target, source, env):
+        from aws_iot_tools.cli import main
+        opts = env["AWS_IOT_OPTIONS"]
+        extra = []
+        if argv[0] == "dev-certs":
+            extra = ["--key-type", opts.dev_key_type]
+        elif argv[0] == "probe":
+            extra = ["--target", opts.target, "--data-dir", opts.data_dir or env.subst("$PROJECT_DATA_DIR")]
+        status = main([*argv, "--project-dir", env.subst("$PROJECT_DIR"), *extra])
+        if status:
+            raise UserError(f"aws_iot: {argv[0]} failed (see above)")
+    return action
+
+
+def declare(env):
+    project_dir = env.subst("$PROJECT_DIR")
+    opts = options.resolve(lambda name: env.GetProjectOption(name, ""), os.environ)
+    target = opts.target or targets.target_for_platform(env.get("PIOPLATFORM")) or ""
+    data_dir = os.path.join(project_dir, opts.data_dir) if opts.data_dir else env.subst("$PROJECT_DATA_DIR")
+    opts = options.Options(**{**opts.__dict__, "target": target, "data_dir": data_dir})
+    # The filesystem image is built from $PROJECT_DATA_DIR: point it at our output folder.
+    env.Replace(PROJECT_DATA_DIR=data_dir, AWS_IOT_OPTIONS=opts)
+    work_dir = os.path.join(env.subst("$BUILD_DIR"), "aws_iot")
+    settings = secrets.read_settings(project_dir)
+
+    # secrets.h: SCons keeps Value contents in .sconsign, so it gets a hash of the values.
+    header = env.Command(os.path.join(work_dir, "secrets.h"), env.Value(secrets.fingerprint(settings)),
+                         env.VerboseAction(write_secrets_header, "Generating secrets.h"))
+    env.Precious(header)  # rewritten only when the text changes, so its mtime means something
+    env.Append(CPPPATH=[work_dir])
+
+    certs_dir = os.path.join(project_dir, opts.certs_dir)
+    inputs = sorted(os.path.join(certs_dir, n) for n in _list(certs_dir))
+    passphrase = settings.get("AWS_IOT_KEY_PASSPHRASE", "")
+    # Everything the outputs depend on besides the files themselves; the passphrase only as a hash.
+    config = "\n".join([target, opts.key_format, data_dir, certs_dir, settings.get("AWS_IOT_ENDPOINT", ""),
+                        env.GetProjectOption("board_build.filesystem", ""),
+                        hashlib.sha256(passphrase.encode("utf-8", "surrogateescape")).hexdigest()])
+    prepared = env.Command(os.path.join(work_dir, "prepared.txt"), inputs + [env.Value(config)],
+                           env.VerboseAction(prepare_step, "Preparing the board's certificate files"))
+    env.Precious(prepared)
+    env.Depends(env.Dir(data_dir), prepared)
+    env.Default(prepared)
+    if set(FILESYSTEM_TARGETS) & set(COMMAND_LINE_TARGETS):
+        env.AlwaysBuild(prepared)  # the image must hold the current files, whatever SCons remembers
+
+    env.AddCustomTarget("iot-prepare", None, env.VerboseAction(prepare_target, "Preparing"),
+                        title="AWS IoT: prepare files", description="Validate certs/ and write the board's files")
+    env.AddCustomTarget("iot-check", None, env.VerboseAction(check_action, "Checking"),
+                        title="AWS IoT: check", description="Validate certs/ and report, writing nothing")
+    env.AddCustomTarget("iot-dev-certs", None, cli_action("dev-certs"),
+                        title="AWS IoT: development certificates",
+                        description="Development CA, device certificate and key in dev-certs/ (NOT for production)")
+    env.AddCustomTarget("iot-broker", None, cli_action("broker"), title="AWS IoT: local broker",
+                        description="Run mosquitto with the development CA, for testing the board without AWS")
+    env.AddCustomTarget("iot-probe", None, cli_action("probe"), title="AWS IoT: probe the endpoint",
+                        description="Connect from this PC with exactly the files in data/ and name what fails")
+
+
+def _list(folder):
+    try:
+        return [n for n in os.listdir(folder) if not n.startswith(".") and os.path.isfile(os.path.join(folder, n))]
+    except FileNotFoundError:
+        return []
+
+
+# `pio run -t clean` stops right after the pre: scripts: nothing to declare or install for it.
+if not env.IsCleanTarget():  # noqa: F821
+    install_requirements(env)  # noqa: F821
+    declare(env)  # noqa: F821

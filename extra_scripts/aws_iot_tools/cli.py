@@ -1,0 +1,160 @@
+"""The command line, for Arduino IDE users and scripts: the same jobs as the PlatformIO targets.
+
+    python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe [--project-dir DIR] ...
+
+Exit status: 0 success, 1 wrong input (one line per problem on stderr), 2 usage error.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import options as options_mod
+from . import projectini, secrets, targets
+from .errors import InputError
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+def build_job(project_dir, opts, settings, filesystem=None, state_dir=None):
+    from .provision import Job
+    project_dir = Path(project_dir).resolve()
+    return Job(
+        project_dir=project_dir,
+        certs_dir=project_dir / opts.certs_dir,
+        data_dir=project_dir / (opts.data_dir or "data"),
+        state_dir=Path(state_dir) if state_dir else project_dir / ".pio" / "aws_iot",
+        target=opts.target,
+        settings=settings,
+        key_format=opts.key_format,
+        filesystem=filesystem,
+    )
+
+
+def _common(parser):
+    parser.add_argument("--project-dir", default=".", help="project folder (default: the current one)")
+    parser.add_argument("--env", help="read custom_aws_iot_* options of this env in platformio.ini")
+    parser.add_argument("--target", choices=targets.TARGETS, help="board TLS stack (default: from platformio.ini, "
+                        "else AWS_IOT_TARGET, else esp8266)")
+    parser.add_argument("--certs-dir", help="folder of PEM files (default: certs)")
+    parser.add_argument("--data-dir", help="output folder (default: data)")
+    parser.add_argument("--key-format", choices=targets.KEY_FORMATS, help="private key encoding (default: pkcs8)")
+
+
+def make_parser():
+    parser = argparse.ArgumentParser(prog="aws_iot.py", description="AWS IoT identities for ESP8266 / ESP32 boards")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    prepare = verbs.add_parser("prepare", help="validate certs/ and write the board's files to data/")
+    _common(prepare)
+    prepare.add_argument("--secrets-out", help="also write secrets.h to this file (e.g. your sketch folder)")
+    check = verbs.add_parser("check", help="validate and report what was found, write nothing")
+    _common(check)
+    dev = verbs.add_parser("dev-certs", help="development CA, device certificate and key (NOT for production)")
+    dev.add_argument("--project-dir", default=".")
+    dev.add_argument("--key-type", choices=options_mod.DEV_KEY_TYPES, default=None,
+                     help="device key type: ec (P-256, default) or rsa (2048)")
+    dev.add_argument("--hostname", action="append", default=None,
+                     help="host name for the local broker's certificate (repeatable)")
+    dev.add_argument("--force", action="store_true", help="replace existing development certificates")
+    for name, module_name, text in (("broker", "broker", "run a local mosquitto broker with the development CA"),
+                                    ("probe", "probe", "connect from this PC with exactly the files in data/")):
+        sub = verbs.add_parser(name, help=text)
+        try:
+            _lazy(module_name).add_arguments(sub)
+        except ImportError:  # TEMP until broker/probe land
+            pass
+    return parser
+
+
+def _lazy(module_name):
+    import importlib
+    return importlib.import_module(f"{__package__}.{module_name}")
+
+
+def resolve_options(args, environ):
+    env_name, ini = projectini.read_env(args.project_dir, getattr(args, "env", None))
+    overrides = {name: getattr(args, name, None) for name in options_mod.NAMES}
+    opts = options_mod.resolve(lambda key: ini.get(key, ""), environ, overrides)
+    if not opts.target:
+        target = projectini.target_from_platform(ini.get("platform")) or "esp8266"
+        opts = options_mod.Options(**{**opts.__dict__, "target": target})
+    filesystem = ini.get("board_build.filesystem", "") if env_name else None
+    return opts, filesystem
+
+
+def run_prepare_or_check(args, environ, out, err):
+    from . import provision
+    from .hygiene import tracked_secrets
+    opts, filesystem = resolve_options(args, environ)
+    settings = secrets.read_settings(args.project_dir, environ)
+    job = build_job(args.project_dir, opts, settings, filesystem)
+    if args.verb == "check":
+        result = provision.plan(job)
+        print_findings(result.findings, out, err)
+        for output in result.outputs:
+            print(f"would write {job.shown(job.data_dir / output.name)} ({len(output.data)} bytes)", file=out)
+        for path in tracked_secrets(job.project_dir):
+            print(f"warning: {path} is tracked by git: `git rm --cached {path}` and keep it out of "
+                  "commits (see .gitignore)", file=err)
+        missing = secrets.missing_required(settings)
+        if missing:
+            print(f"warning: {', '.join(missing)} not set: needed for secrets.h when the firmware is built",
+                  file=err)
+        return EXIT_OK
+    header = None
+    if args.secrets_out:
+        try:
+            header = secrets.render_header(settings, dotenv_hint=str(Path(args.project_dir) / ".env"))
+        except ValueError as error:
+            raise InputError(str(error)) from None
+    result, written = provision.prepare(job)
+    print_findings(result.findings, out, err)
+    print(provision.describe_outputs(job, written), file=out)
+    if header is not None:
+        from .writer import write_if_changed
+        changed = write_if_changed(args.secrets_out, header.encode("utf-8"), private=True)
+        print(f"secrets.h {'written to' if changed else 'up to date at'} {args.secrets_out}", file=out)
+    return EXIT_OK
+
+
+def print_findings(findings, out, err):
+    for line in findings.infos:
+        print(line, file=out)
+    for line in findings.warnings:
+        print(f"warning: {line}", file=err)
+
+
+def run_dev_certs(args, environ, out):
+    from . import devpki
+    _, ini = projectini.read_env(args.project_dir)
+    key_type = args.key_type or ini.get(options_mod.ini_name("dev_key_type")) \
+        or environ.get(options_mod.env_name("dev_key_type")) or "ec"
+    if key_type not in options_mod.DEV_KEY_TYPES:
+        raise InputError(f"unknown development key type {key_type!r}: use ec or rsa")
+    folder = Path(args.project_dir).resolve() / options_mod.DEV_CERTS_DIR
+    hostnames = tuple(args.hostname) if args.hostname else ("localhost",)
+    try:
+        devpki.write_dev_certs(folder, key_type=key_type, hostnames=hostnames, overwrite=args.force)
+    except FileExistsError as error:
+        raise InputError(str(error)) from None
+    print(f"development certificates ({key_type}, NOT FOR PRODUCTION) in {folder}: use them with "
+          f"AWS_IOT_CERTS_DIR={options_mod.DEV_CERTS_DIR} or custom_aws_iot_certs_dir = "
+          f"{options_mod.DEV_CERTS_DIR}", file=out)
+    return EXIT_OK
+
+
+def main(argv=None, environ=None, out=None, err=None):
+    environ = os.environ if environ is None else environ
+    out, err = out or sys.stdout, err or sys.stderr
+    args = make_parser().parse_args(argv)  # exits 2 on usage errors
+    try:
+        if args.verb in ("prepare", "check"):
+            return run_prepare_or_check(args, environ, out, err)
+        if args.verb == "dev-certs":
+            return run_dev_certs(args, environ, out)
+        return _lazy(args.verb).main(args)
+    except InputError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=err)
+        return EXIT_INPUT

@@ -1,0 +1,52 @@
+"""Every option of the plugin, in one place.
+
+Each option is read from the env's section in platformio.ini (`custom_aws_iot_*`),
+else from the environment variable, else its default. The command line's flags
+win over both.
+
+| platformio.ini              | environment          | default            | meaning |
+|-----------------------------|----------------------|--------------------|---------|
+| custom_aws_iot_certs_dir    | AWS_IOT_CERTS_DIR    | certs              | folder with the PEM files (top level only) |
+| custom_aws_iot_data_dir     | AWS_IOT_DATA_DIR     | the project's data | where the board's files are written; give envs with different certificates their own |
+| custom_aws_iot_target       | AWS_IOT_TARGET       | from the platform  | esp8266 (DER for BearSSL) or esp32 (PEM for mbedTLS) |
+| custom_aws_iot_key_format   | AWS_IOT_KEY_FORMAT   | pkcs8              | private key encoding: pkcs8, or traditional (PKCS#1 RSA / SEC1 EC) |
+| custom_aws_iot_dev_key_type | AWS_IOT_DEV_KEY_TYPE | ec                 | key type of development certificates: ec (P-256) or rsa (2048) |
+
+Secrets are never options: WIFI_SSID, WIFI_PASSWORD, AWS_IOT_ENDPOINT,
+AWS_IOT_THING_NAME, NTP_SERVER and AWS_IOT_KEY_PASSPHRASE come from the
+environment or the project's .env only (see secrets.py).
+"""
+
+from dataclasses import dataclass
+
+NAMES = ("certs_dir", "data_dir", "target", "key_format", "dev_key_type")
+DEFAULTS = {"certs_dir": "certs", "data_dir": "", "target": "", "key_format": "pkcs8", "dev_key_type": "ec"}
+DEV_KEY_TYPES = ("ec", "rsa")
+DEV_CERTS_DIR = "dev-certs"
+
+
+def ini_name(name):
+    return f"custom_aws_iot_{name}"
+
+
+def env_name(name):
+    return f"AWS_IOT_{name.upper()}"
+
+
+@dataclass(frozen=True)
+class Options:
+    certs_dir: str
+    data_dir: str
+    target: str
+    key_format: str
+    dev_key_type: str
+
+
+def resolve(ini_get, environ, overrides=None):
+    """Options from `ini_get(ini_name) -> str or ""`, then `environ`, then defaults."""
+    overrides = overrides or {}
+    values = {}
+    for name in NAMES:
+        value = overrides.get(name) or ini_get(ini_name(name)) or environ.get(env_name(name)) or DEFAULTS[name]
+        values[name] = value.strip()
+    return Options(**values)

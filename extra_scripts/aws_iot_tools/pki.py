@@ -1,0 +1,198 @@
+"""Read the PEM files of a certs folder and sort their contents by what they are.
+
+Classification goes by content, never by file name: the device certificate is
+the leaf whose public key matches the private key, CA certificates are the ones
+with basicConstraints CA:TRUE, public keys are ignored (AWS hands one out that
+the board does not need).
+"""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+
+from .errors import InputError
+
+PEM_SUFFIXES = (".pem", ".crt", ".cer", ".key")
+_BOM = b"\xef\xbb\xbf"
+_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\n(.*?)-----END ([A-Z0-9 ]+)-----", re.S)
+_KEY_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY")
+_IGNORED_LABELS = {
+    "PUBLIC KEY": "a public key (AWS's *-public.pem.key): the board does not need it",
+    "EC PARAMETERS": "EC parameters (openssl ecparam output): not needed",
+    "CERTIFICATE REQUEST": "a certificate signing request: not needed on the board",
+    "X509 CRL": "a certificate revocation list: the board does not read it",
+}
+
+
+@dataclass(frozen=True)
+class Certificate:
+    source: str  # "certs/x.pem" or "certs/x.pem (block 2)"
+    cert: x509.Certificate
+
+    @property
+    def is_ca(self):
+        try:
+            return self.cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except x509.ExtensionNotFound:
+            return False
+
+    @property
+    def fingerprint(self):
+        return self.cert.fingerprint(hashes.SHA256())
+
+    @property
+    def subject(self):
+        return self.cert.subject.rfc4514_string()
+
+
+@dataclass(frozen=True)
+class PrivateKey:
+    source: str
+    key: object  # a cryptography private key
+
+
+@dataclass
+class Material:
+    """What a certs folder holds, sorted; `notes` say what was ignored and why."""
+    device: Certificate
+    key: PrivateKey
+    cas: list
+    notes: list = field(default_factory=list)
+
+
+def public_der(public_key):
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def load_folder(folder, display_root, passphrase=None):
+    """Classify the top-level files of `folder`; raise InputError listing every problem."""
+    folder = Path(folder)
+    shown = display_root.rstrip("/")
+    if not folder.is_dir():
+        raise InputError(f"{shown}/: folder not found: put the PEM files from AWS IoT there "
+                         "(or run `pio run -t iot-dev-certs` for development certificates)")
+    certs, keys, notes, problems = [], [], [], []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        name = f"{shown}/{path.name}"
+        blocks, problem = _pem_blocks(path.read_bytes())
+        if problem:
+            problems.append(f"{name}: {problem}")
+            continue
+        if not blocks:
+            if path.suffix.lower() in PEM_SUFFIXES:
+                problems.append(f"{name}: holds no PEM block: is it truncated, or DER? "
+                                "Put the PEM file from AWS IoT here")
+            else:
+                notes.append(f"{name}: ignored, not a PEM file")
+            continue
+        for index, (label, block) in enumerate(blocks, 1):
+            source = name if len(blocks) == 1 else f"{name} (block {index})"
+            try:
+                if label == "CERTIFICATE":
+                    certs.append(Certificate(source, x509.load_pem_x509_certificate(block)))
+                elif label in _KEY_LABELS:
+                    keys.append(PrivateKey(source, _load_key(block, passphrase)))
+                elif label in _IGNORED_LABELS:
+                    notes.append(f"{source}: ignored, {_IGNORED_LABELS[label]}")
+                else:
+                    notes.append(f"{source}: ignored, a PEM block of type {label}")
+            except _KeyPassphraseProblem as reason:
+                problems.append(f"{source}: {reason}")
+            except (ValueError, TypeError):
+                kind = "certificate" if label == "CERTIFICATE" else "private key"
+                problems.append(f"{source}: not a valid {kind} (bad base64, truncated or corrupted): "
+                                "download the file again from AWS IoT")
+    if problems:
+        raise InputError(problems)
+    return _sort(certs, _unique_keys(keys), notes, shown)
+
+
+class _KeyPassphraseProblem(Exception):
+    pass
+
+
+def _pem_blocks(data):
+    """[(label, pem bytes)] of a file, or a problem; accepts a BOM and CRLF line ends."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    blocks = []
+    for match in _BLOCK.finditer(data):
+        begin, end = match.group(1), match.group(3)
+        if begin != end:
+            return [], f"a PEM block starts as {begin.decode()} but ends as {end.decode()}: the file is damaged"
+        blocks.append((begin.decode(), match.group(0) + b"\n"))
+    if data.count(b"-----BEGIN ") != len(blocks):
+        return [], "a PEM block has no END line: the file is truncated; download it again"
+    return blocks, None
+
+
+def _load_key(block, passphrase):
+    encrypted = b"ENCRYPTED" in block.split(b"\n", 2)[0] or b"Proc-Type: 4,ENCRYPTED" in block
+    if encrypted and not passphrase:
+        raise _KeyPassphraseProblem("the private key is encrypted: set AWS_IOT_KEY_PASSPHRASE "
+                                    "(environment or .env) so it can be decrypted on this PC")
+    password = passphrase.encode("utf-8") if encrypted else None
+    try:
+        return serialization.load_pem_private_key(block, password=password)
+    except ValueError:
+        if encrypted:
+            raise _KeyPassphraseProblem("the private key could not be decrypted with "
+                                        "AWS_IOT_KEY_PASSPHRASE: check the passphrase") from None
+        raise
+    except UnsupportedAlgorithm:
+        raise _KeyPassphraseProblem("the private key uses an algorithm this PC's cryptography "
+                                    "library cannot read: use an RSA or EC P-256 / P-384 key") from None
+
+
+def _unique_keys(keys):
+    unique = {}
+    for key in keys:
+        unique.setdefault(public_der(key.key.public_key()), key)
+    return list(unique.values())
+
+
+def _unique_certs(certs):
+    unique = {}
+    for cert in certs:
+        unique.setdefault(cert.fingerprint, cert)
+    return list(unique.values())
+
+
+def _sort(certs, keys, notes, shown):
+    certs = _unique_certs(certs)
+    if not keys:
+        raise InputError(f"{shown}/: no private key found: add the <id>-private.pem.key file "
+                         "downloaded with the device certificate")
+    if len(keys) > 1:
+        raise InputError(f"{shown}/: more than one private key ({', '.join(k.source for k in keys)}): "
+                         "keep only the one that belongs to the device certificate")
+    key = keys[0]
+    key_public = public_der(key.key.public_key())
+    matching = [c for c in certs if public_der(c.cert.public_key()) == key_public]
+    leaves = [c for c in matching if not c.is_ca]
+    if not leaves:
+        if matching:
+            raise InputError(f"{key.source}: this private key belongs to the CA certificate "
+                             f"{matching[0].source}, not to a device certificate: put the device's own "
+                             "key and certificate in the folder")
+        others = [c.source for c in certs if not c.is_ca]
+        found = f" (device certificates found: {', '.join(others)})" if others else ""
+        raise InputError(f"{key.source}: no certificate in {shown}/ matches this private key{found}: "
+                         "put the certificate and the key of the same AWS IoT certificate in the folder")
+    if len(leaves) > 1:
+        raise InputError(f"{shown}/: several device certificates match the private key "
+                         f"({', '.join(c.source for c in leaves)}): keep only one")
+    device = leaves[0]
+    strays = [c for c in certs if not c.is_ca and c is not device]
+    if strays:
+        raise InputError([
+            f"{c.source}: a certificate that is neither a CA certificate (basicConstraints CA:TRUE) nor "
+            f"the device certificate: a trust anchor must be a CA certificate such as AmazonRootCA1.pem; "
+            "remove this file" for c in strays])
+    cas = [c for c in certs if c.is_ca]
+    return Material(device=device, key=key, cas=cas, notes=notes)

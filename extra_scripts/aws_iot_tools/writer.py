@@ -1,0 +1,96 @@
+"""Writing outputs safely: atomic, only when changed, private files 0600, and
+removal of exactly the files this plugin wrote before and no longer produces.
+
+What the plugin wrote is kept in a small manifest per (output folder, target),
+outside the folder itself so that it never lands in the filesystem image.
+A file lock serialises two builds (two envs, or two terminals) on one folder.
+"""
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+PRIVATE_MODE = 0o600
+PUBLIC_MODE = 0o644
+
+
+def write_if_changed(path, data, private=False):
+    """Atomically replace `path` with `data` unless it already holds exactly that.
+
+    Returns True when the file was written. Unchanged files keep their mtime, so
+    nothing downstream rebuilds.
+    """
+    path = Path(path)
+    mode = PRIVATE_MODE if private else PUBLIC_MODE
+    try:
+        if path.read_bytes() == data:
+            if private and (path.stat().st_mode & 0o777) != mode:
+                os.chmod(path, mode)
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)  # before any byte is written: a key is never readable by others
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    return True
+
+
+def manifest_path(state_dir, output_dir, target):
+    key = hashlib.sha256(str(Path(output_dir).resolve()).encode()).hexdigest()[:12]
+    return Path(state_dir) / f"outputs-{target}-{key}.json"
+
+
+@contextlib.contextmanager
+def locked(path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def sync_outputs(output_dir, outputs, manifest):
+    """Write `outputs` ([targets.Output]) into output_dir; returns [(name, action)].
+
+    action is "written", "unchanged" or "removed".
+    """
+    output_dir = Path(output_dir)
+    results = []
+    with locked(manifest):
+        previous = _read_manifest(manifest)
+        for output in outputs:
+            written = write_if_changed(output_dir / output.name, output.data, output.private)
+            results.append((output.name, "written" if written else "unchanged"))
+        current = sorted(o.name for o in outputs)
+        for stale in sorted(set(previous) - set(current)):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(output_dir / stale)
+                results.append((stale, "removed"))
+        write_if_changed(manifest, (json.dumps(current, indent=1) + "\n").encode())
+    return results
+
+
+def _read_manifest(path):
+    try:
+        names = json.loads(Path(path).read_text())
+    except (FileNotFoundError, ValueError):
+        return []
+    # Only plain names: a damaged manifest must never make us delete outside the folder.
+    return [n for n in names if isinstance(n, str) and n == os.path.basename(n) and n not in ("", ".", "..")]
