@@ -113,9 +113,9 @@ def check_endpoint(endpoint, anchors):
     has_amazon = any(amazon_roots.is_amazon_root(a.cert) for a in anchors)
     if endpoint.kind == "aws-ats" and not has_amazon:
         findings.errors.append(
-            f"the trust anchors ({', '.join(a.source for a in anchors)}) cannot verify AWS IoT's server "
-            f"{endpoint.host}, whose chain ends in Amazon Root CA 1 or 3: add AmazonRootCA1.pem to the certs "
-            "folder, or remove the CA file so Amazon's roots are used")
+            f"the trust anchors ({'; '.join(f'{a.source}: {a.subject}' for a in anchors)}) are not Amazon's "
+            f"roots, so they cannot verify AWS IoT's server {endpoint.host}: put Amazon Root CA 1 "
+            "(AmazonRootCA1.pem) in the certs folder, or remove the CA file so Amazon's roots are used")
     elif endpoint.kind == "other" and anchors and all(amazon_roots.is_amazon_root(a.cert) for a in anchors):
         findings.warnings.append(
             f"AWS_IOT_ENDPOINT {endpoint.host} is not AWS IoT, but the only trust anchors are Amazon's roots: "

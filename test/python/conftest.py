@@ -1,0 +1,45 @@
+"""Shared test set-up: the plugin package on sys.path, and small project helpers."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "extra_scripts" / "aws_iot.py"
+sys.path.insert(0, str(REPO / "extra_scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# Variables that would leak the developer's own settings into a test.
+PLUGIN_VARIABLES = ("WIFI_SSID", "WIFI_PASSWORD", "AWS_IOT_ENDPOINT", "AWS_IOT_THING_NAME", "NTP_SERVER",
+                    "AWS_IOT_KEY_PASSPHRASE", "AWS_IOT_CERTS_DIR", "AWS_IOT_DATA_DIR", "AWS_IOT_TARGET",
+                    "AWS_IOT_KEY_FORMAT", "AWS_IOT_DEV_KEY_TYPE")
+
+
+def clean_environ(**values):
+    environ = {k: v for k, v in os.environ.items() if k not in PLUGIN_VARIABLES}
+    environ.update(values)
+    return environ
+
+
+def run_cli(*args, env=None, cwd=None):
+    """The command line as a user runs it: a separate python3 process."""
+    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], capture_output=True, text=True,
+                          env=clean_environ(**(env or {})), cwd=cwd, timeout=120)
+
+
+def snapshot(folder):
+    """{relative path: (bytes, mtime_ns, mode)} of every file under folder."""
+    folder = Path(folder)
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_mode)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(autouse=True)
+def _no_plugin_variables(monkeypatch):
+    for name in PLUGIN_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
