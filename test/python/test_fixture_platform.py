@@ -1,0 +1,164 @@
+"""The offline stand-in platforms run under real PlatformIO Core and SCons.
+
+These tests check the test machinery itself (test/fixtures/ and
+piohelpers.py), with a small extra script of their own instead of the plugin.
+"""
+
+import pytest
+
+import piohelpers as pio
+
+# Prints what the plugin will rely on: the platform as PlatformIO resolved
+# it, the board's filesystem with the builders' default, the targets.
+PROBE_SCRIPT = """\
+Import("env")
+from SCons.Script import COMMAND_LINE_TARGETS
+print("PROBE platform=%s filesystem=%s targets=%s" % (
+    env["PIOPLATFORM"],
+    env.BoardConfig().get("build.filesystem", "spiffs"),
+    ",".join(COMMAND_LINE_TARGETS)))
+"""
+
+PLATFORMS = ["espressif8266", "espressif32"]
+ENV_NAMES = {"espressif8266": "esp8266", "espressif32": "esp32"}
+
+
+@pytest.fixture
+def probe_script(tmp_path):
+    path = tmp_path / "scripts" / "probe.py"
+    path.parent.mkdir()
+    path.write_text(PROBE_SCRIPT)
+    return "pre:%s" % path
+
+
+def make_project(tmp_path, probe_script, platform="espressif8266", **kwargs):
+    env_name = ENV_NAMES[platform]
+    envs = {env_name: pio.env_options(platform, extra_scripts=[probe_script],
+                                      **kwargs)}
+    return pio.write_project(tmp_path / "project", envs), env_name
+
+
+def ok(result):
+    assert result.returncode == 0, pio.output(result)
+    return result
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_build_compiles_once_then_nothing(tmp_path, probe_script, platform):
+    project, env_name = make_project(tmp_path, probe_script, platform)
+
+    first = ok(pio.run_pio(project, "run"))
+    assert pio.compiled_files(first) == [".pio/build/%s/src/main.o" % env_name]
+    assert "PROBE platform=%s filesystem=littlefs targets=\n" % platform in first.stdout
+    assert (pio.build_dir(project, env_name) / "firmware.bin").is_file()
+    objects = pio.object_mtimes(project, env_name)
+    assert list(objects) == ["src/main.o"]
+
+    second = ok(pio.run_pio(project, "run"))
+    assert pio.count_compiled(second) == 0, second.stdout
+    assert "Linking" not in second.stdout
+    assert pio.object_mtimes(project, env_name) == objects
+
+
+def test_changed_source_recompiles_only_that_file(tmp_path, probe_script):
+    project, env_name = make_project(tmp_path, probe_script)
+    (project / "src" / "other.cpp").write_text("int other() { return 1; }\n")
+    ok(pio.run_pio(project, "run"))
+    (project / "src" / "other.cpp").write_text("int other() { return 2; }\n")
+    again = ok(pio.run_pio(project, "run"))
+    assert pio.compiled_files(again) == [".pio/build/esp8266/src/other.o"]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_buildfs_image_holds_data_files(tmp_path, probe_script, platform):
+    project, env_name = make_project(tmp_path, probe_script, platform)
+    data = {
+        "ca.der": bytes([0x30, 0x82, 0x01, 0x00]) + bytes(range(256)),
+        "hello.txt": b"hello\n",
+        "sub/nested.bin": b"\x00\xff" * 600,
+        ".hidden": b"mklittlefs packs hidden files too\n",
+    }
+    for name, content in data.items():
+        (project / "data" / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / "data" / name).write_bytes(content)
+    (project / "data" / ".gitignore").write_text("*\n")  # mklittlefs skips it
+
+    result = ok(pio.run_pio(project, "run", "-t", "buildfs"))
+    assert "PROBE platform=%s filesystem=littlefs targets=buildfs\n" % platform \
+        in result.stdout
+    assert pio.count_compiled(result) == 0  # buildfs builds only the image
+    image = pio.fs_image_path(project, env_name)
+    assert pio.read_littlefs_image(image, platform) == data
+
+    # AlwaysBuild: a second buildfs rebuilds the image with the current files
+    (project / "data" / "hello.txt").write_bytes(b"changed\n")
+    ok(pio.run_pio(project, "run", "-t", "buildfs"))
+    assert pio.read_littlefs_image(image, platform)["hello.txt"] == b"changed\n"
+
+
+def test_image_has_the_board_geometry(tmp_path, probe_script):
+    project, env_name = make_project(tmp_path, probe_script)
+    (project / "data" / "a.txt").write_text("a")
+    ok(pio.run_pio(project, "run", "-t", "buildfs"))
+    image = pio.fs_image_path(project, env_name)
+    assert image.stat().st_size == 1_024_000
+    with pytest.raises(AssertionError):
+        pio.read_littlefs_image(image, "espressif32")
+    # the same size with another block size does not mount
+    other = pio.LittleFSGeometry(block_size=4096, page_size=256,
+                                 fs_size=1_024_000)
+    with pytest.raises(Exception):
+        pio.read_littlefs_image(image, other)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_uploadfs_and_upload_write_files(tmp_path, probe_script, platform):
+    project, env_name = make_project(tmp_path, probe_script, platform)
+    (project / "data" / "a.txt").write_text("a")
+
+    ok(pio.run_pio(project, "run", "-t", "uploadfs"))
+    uploaded = pio.uploaded_path(project, env_name, "littlefs.bin")
+    assert uploaded.read_bytes() == pio.fs_image_path(project, env_name).read_bytes()
+    assert pio.read_littlefs_image(uploaded, platform) == {"a.txt": b"a"}
+
+    result = ok(pio.run_pio(project, "run", "-t", "upload"))
+    assert "PROBE platform=%s filesystem=littlefs targets=upload\n" % platform \
+        in result.stdout
+    firmware = pio.uploaded_path(project, env_name, "firmware.bin")
+    assert firmware.read_bytes() == (
+        pio.build_dir(project, env_name) / "firmware.bin").read_bytes()
+
+
+def test_list_targets_shows_platform_targets(tmp_path, probe_script):
+    project, _ = make_project(tmp_path, probe_script)
+    result = ok(pio.run_pio(project, "run", "--list-targets"))
+    names = {line.split()[2] for line in result.stdout.splitlines()
+             if line.startswith("esp8266 ")}
+    assert {"buildfs", "uploadfs", "upload", "size"} <= names
+
+
+def test_filesystem_defaults_to_spiffs(tmp_path, probe_script):
+    project, env_name = make_project(tmp_path, probe_script, filesystem=None)
+
+    built = ok(pio.run_pio(project, "run"))  # the program still builds
+    assert "PROBE platform=espressif8266 filesystem=spiffs" in built.stdout
+
+    result = pio.run_pio(project, "run", "-t", "buildfs")
+    assert result.returncode != 0
+    assert "spiffs.bin] this test platform builds LittleFS images only" \
+        in pio.output(result)
+    assert "Traceback" not in pio.output(result)
+    assert not pio.fs_image_path(project, env_name, "spiffs").exists()
+
+
+def test_two_envs_get_their_platform(tmp_path, probe_script):
+    envs = {
+        name: pio.env_options(platform, extra_scripts=[probe_script])
+        for platform, name in ENV_NAMES.items()
+    }
+    project = pio.write_project(tmp_path / "project", envs)
+    result = ok(pio.run_pio(project, "run"))
+    for platform in PLATFORMS:
+        assert "PROBE platform=%s " % platform in result.stdout
+    assert sorted(pio.compiled_files(result)) == [
+        ".pio/build/esp32/src/main.o", ".pio/build/esp8266/src/main.o"]
