@@ -8,8 +8,6 @@ clean PEM files, every trust anchor in one.
 
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import serialization
-
 PLATFORM_TARGETS = {"espressif8266": "esp8266", "espressif32": "esp32"}
 TARGETS = ("esp8266", "esp32")
 KEY_FORMATS = ("pkcs8", "traditional")
@@ -30,6 +28,7 @@ def target_for_platform(platform):
 
 def render(target, device_cert, key, anchors, key_format="pkcs8"):
     """[Output] for `target`; anchors are x509 certificates, the main one first."""
+    from cryptography.hazmat.primitives import serialization  # here: the extra script loads this module
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}: use one of {', '.join(TARGETS)}")
     if key_format not in KEY_FORMATS:
@@ -56,6 +55,7 @@ def anchor_name(index):
 
 
 def private_bytes(key, encoding, key_format):
+    from cryptography.hazmat.primitives import serialization
     # "traditional" is PKCS#1 for RSA and SEC1 for EC: both read by BearSSL and mbedTLS.
     fmt = (serialization.PrivateFormat.PKCS8 if key_format == "pkcs8"
            else serialization.PrivateFormat.TraditionalOpenSSL)
