@@ -1,0 +1,198 @@
+"""The plugin inside real PlatformIO Core and real SCons, on offline stand-in platforms."""
+
+import subprocess
+import sys
+import venv
+
+import pytest
+
+import piohelpers as ph
+from conftest import snapshot
+from pkitools import Identity
+
+SECRETS = {"WIFI_SSID": "home net", "WIFI_PASSWORD": "hunter2-pio-secret",
+           "AWS_IOT_ENDPOINT": "abc123-ats.iot.eu-west-1.amazonaws.com"}
+USES_SECRETS = '#include "secrets.h"\nint uses_secrets(void) { return sizeof(WIFI_PASSWORD); }\n'
+MAIN = "int main(void) { return 0; }\n"
+
+
+def plugin_env(platform="espressif8266", **options):
+    return ph.env_options(platform, extra_scripts=[ph.plugin_extra_script()], **options)
+
+
+def pio(project, *args, env=None):
+    # conftest's autouse fixture has removed the developer's own plugin variables from os.environ.
+    return ph.run_pio(project, "run", *args, env=env)
+
+
+@pytest.fixture
+def project(tmp_path):
+    path = ph.write_project(tmp_path / "proj", {"esp8266": plugin_env()},
+                            sources={"main.c": MAIN, "secrets_user.c": USES_SECRETS},
+                            data={"index.html": "<p>user file</p>"})
+    Identity(kind="ec").write_aws_style(path / "certs", with_ca=False)
+    return path
+
+
+def test_build_writes_data_and_secrets_then_noop_compiles_nothing(project):
+    first = pio(project, env=SECRETS)
+    assert first.returncode == 0, ph.output(first)
+    assert sorted(p.name for p in (project / "data").iterdir()) == [
+        "ca.der", "ca_2.der", "cert.der", "index.html", "private.der"]
+    header = ph.build_dir(project, "esp8266") / "aws_iot" / "secrets.h"
+    assert '#define WIFI_PASSWORD "hunter2-pio-secret"' in header.read_text()
+    assert header.stat().st_mode & 0o777 == 0o600
+    assert not list(project.rglob("secrets.h"))[1:]  # only the one in the build dir
+    assert ph.count_compiled(first) == 2
+    objects = ph.object_mtimes(project, "esp8266")
+    second = pio(project, env=SECRETS)
+    assert second.returncode == 0, ph.output(second)
+    assert ph.count_compiled(second) == 0
+    assert ph.object_mtimes(project, "esp8266") == objects
+    assert "Preparing" not in second.stdout and "Generating secrets.h" not in second.stdout
+
+
+def test_changed_value_recompiles_only_what_includes_secrets(project):
+    assert pio(project, env=SECRETS).returncode == 0
+    changed = pio(project, env={**SECRETS, "WIFI_PASSWORD": "another-one"})
+    assert changed.returncode == 0, ph.output(changed)
+    assert ph.compiled_files(changed) == [".pio/build/esp8266/src/secrets_user.o"]
+
+
+def test_secrets_never_reach_the_log_or_sconsign(project):
+    result = pio(project, "-v", env=SECRETS)
+    assert result.returncode == 0
+    assert "hunter2-pio-secret" not in ph.output(result)
+    for path in ph.build_dir(project, "esp8266").glob(".sconsign*"):
+        assert b"hunter2-pio-secret" not in path.read_bytes()
+
+
+def test_missing_secrets_fail_with_one_line_and_no_traceback(project):
+    result = pio(project, env={"WIFI_PASSWORD": "hunter2-pio-secret"})
+    assert result.returncode != 0
+    text = ph.output(result)
+    assert "aws_iot: missing WIFI_SSID, AWS_IOT_ENDPOINT: set them in the environment" in text
+    assert "Traceback" not in text and "hunter2" not in text
+
+
+def test_clean_and_idedata_need_no_secrets_and_no_certs(project):
+    import shutil
+    shutil.rmtree(project / "certs")
+    assert pio(project, "-t", "clean").returncode == 0
+    result = ph.run_pio(project, "run", "-t", "idedata")
+    assert result.returncode == 0, ph.output(result)
+    assert "/aws_iot" in result.stdout  # secrets.h's folder is on the IDE's include path
+
+
+def test_buildfs_and_uploadfs_hold_the_current_files(project):
+    assert pio(project, "-t", "buildfs").returncode == 0
+    image = ph.read_littlefs_image(ph.fs_image_path(project, "esp8266"))
+    assert image["cert.der"] == (project / "data" / "cert.der").read_bytes()
+    assert image["index.html"] == b"<p>user file</p>"
+    # New certificates: the next image holds them, though SCons saw no source change of its own.
+    Identity(kind="rsa2048").write_aws_style(project / "certs", with_ca=False)
+    result = pio(project, "-t", "uploadfs")
+    assert result.returncode == 0, ph.output(result)
+    uploaded = ph.read_littlefs_image(ph.uploaded_path(project, "esp8266"))
+    assert uploaded["cert.der"] == (project / "data" / "cert.der").read_bytes()
+    assert uploaded["cert.der"] != image["cert.der"]
+
+
+def test_bad_certificates_stop_buildfs_and_change_nothing(project):
+    assert pio(project, "-t", "buildfs").returncode == 0
+    before = snapshot(project / "data")
+    (project / "certs" / "a1b2c3d4e5-private.pem.key").unlink()
+    result = pio(project, "-t", "buildfs")
+    assert result.returncode != 0
+    assert "aws_iot: certs/: no private key found" in ph.output(result)
+    assert "Traceback" not in ph.output(result)
+    assert snapshot(project / "data") == before
+
+
+def test_esp32_platform_gets_pem_and_both_envs_keep_their_files(tmp_path):
+    project = ph.write_project(tmp_path / "two", {"esp8266": plugin_env(), "esp32": plugin_env("espressif32")},
+                               sources={"main.c": MAIN})
+    Identity().write_aws_style(project / "certs")
+    for env_name in ("esp8266", "esp32", "esp8266"):
+        result = pio(project, "-e", env_name, "-t", "buildfs")
+        assert result.returncode == 0, ph.output(result)
+    names = sorted(p.name for p in (project / "data").iterdir())
+    assert names == ["ca.der", "ca.pem", "cert.der", "cert.pem", "private.der", "private.pem"]
+    esp32 = ph.read_littlefs_image(ph.fs_image_path(project, "esp32"), "espressif32")
+    assert esp32["cert.pem"].startswith(b"-----BEGIN CERTIFICATE-----")
+
+
+def test_target_option_overrides_the_platform(tmp_path):
+    project = ph.write_project(tmp_path / "p", {"board": plugin_env(custom_aws_iot_target="esp32")},
+                               sources={"main.c": MAIN})
+    Identity().write_aws_style(project / "certs")
+    assert pio(project, "-t", "iot-prepare").returncode == 0
+    assert (project / "data" / "cert.pem").exists() and not (project / "data" / "cert.der").exists()
+
+
+def test_certs_dir_and_data_dir_options(tmp_path):
+    project = ph.write_project(
+        tmp_path / "p", {"a": plugin_env(custom_aws_iot_certs_dir="ids/a", custom_aws_iot_data_dir="data-a")},
+        sources={"main.c": MAIN})
+    Identity().write_aws_style(project / "ids" / "a")
+    result = pio(project, "-t", "buildfs")
+    assert result.returncode == 0, ph.output(result)
+    assert (project / "data-a" / "cert.der").exists()
+    assert "cert.der" in ph.read_littlefs_image(ph.fs_image_path(project, "a"))
+
+
+def test_spiffs_default_is_warned(tmp_path):
+    project = ph.write_project(tmp_path / "p", {"esp8266": ph.env_options(
+        "espressif8266", filesystem=None, extra_scripts=[ph.plugin_extra_script()])}, sources={"main.c": MAIN})
+    Identity().write_aws_style(project / "certs")
+    result = pio(project, "-t", "iot-check")
+    assert result.returncode == 0, ph.output(result)
+    assert "SPIFFS, PlatformIO's default, since board_build.filesystem is not set" in result.stdout
+
+
+def test_check_target_reports_and_writes_nothing(project):
+    result = pio(project, "-t", "iot-check")
+    assert result.returncode == 0, ph.output(result)
+    assert "would write data/cert.der" in result.stdout
+    assert not (project / "data" / "cert.der").exists()
+
+
+def test_parallel_builds_of_two_envs_do_not_corrupt(tmp_path):
+    project = ph.write_project(tmp_path / "p", {"a": plugin_env(), "b": plugin_env()}, sources={"main.c": MAIN})
+    Identity().write_aws_style(project / "certs")
+    procs = [subprocess.Popen([sys.executable, "-m", "platformio", "run", "-e", name, "-t", "buildfs"],
+                              cwd=project, env=ph.pio_environ(ph.session_core_dir()),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for name in ("a", "b")]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0, proc.stdout.read().decode()
+    for name in ("a", "b"):
+        image = ph.read_littlefs_image(ph.fs_image_path(project, name))
+        assert image["private.der"] == (project / "data" / "private.der").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def bare_python(tmp_path_factory):
+    """An interpreter like PlatformIO's own penv: platformio and littlefs, no cryptography."""
+    folder = tmp_path_factory.mktemp("penv")
+    venv.create(folder, with_pip=True)
+    python = str(folder / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "platformio", "scons", "littlefs-python"],
+                   check=True, capture_output=True)
+    return python
+
+
+def test_missing_packages_offline_stop_with_the_command(project, bare_python):
+    result = ph.run_pio(project, "run", "-t", "iot-check", python=bare_python,
+                        env={"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_NO_INDEX": "1",
+                             "PIP_FIND_LINKS": ""})
+    assert result.returncode != 0
+    text = ph.output(result)
+    assert f"run `{bare_python} -m pip install --quiet \"cryptography>=42\"" in text
+    assert "Traceback" not in text
+
+
+def test_missing_packages_are_installed_into_platformios_python(project, bare_python):
+    result = ph.run_pio(project, "run", "-t", "iot-check", python=bare_python)
+    assert result.returncode == 0, ph.output(result)
+    assert "aws_iot: installing cryptography>=42" in result.stdout
+    assert subprocess.run([bare_python, "-c", "import cryptography, certifi, dotenv"]).returncode == 0
