@@ -137,18 +137,25 @@ def platform_uri(platform_dir: os.PathLike | str) -> str:
 def env_options(platform: str = "espressif8266", *,
                 filesystem: str | None = "littlefs",
                 extra_scripts: list[str] | None = None,
+                spec: str | None = None,
                 **options: str) -> dict[str, str]:
     """Options of one [env:...] section for a stand-in platform.
 
     `platform` is "espressif8266" or "espressif32" (the board defaults to
-    nodemcuv2 / esp32dev); `filesystem=None` leaves board_build.filesystem
-    out, so the builder's default (spiffs) applies. `extra_scripts` items are
-    written as given (e.g. "pre:/abs/path/script.py"). Other keyword options
-    are added as they are (`custom_aws_iot_target="esp32"`); a `board=`
-    keyword replaces the default board.
+    nodemcuv2 / esp32dev); `platform =` is the fixture's symlink:// URI, or
+    `spec` as given: with the fixtures installed in the core dir, a bare name
+    or a name with a version the fixture satisfies ("espressif8266",
+    "espressif32@^6.5", "espressif8266@~4.2.0") resolves to the fixture
+    offline; an owner ("platformio/espressif8266"), a version it does not
+    satisfy or a git URL goes to the network and fails.
+    `filesystem=None` leaves board_build.filesystem out, so the builder's
+    default (spiffs) applies. `extra_scripts` items are written as given
+    (e.g. "pre:/abs/path/script.py"). Other keyword options are added as
+    they are (`custom_aws_iot_target="esp32"`); a `board=` keyword replaces
+    the default board.
     """
     result = {
-        "platform": platform_uri(PLATFORM_DIRS[platform]),
+        "platform": spec or platform_uri(PLATFORM_DIRS[platform]),
         "board": DEFAULT_BOARDS[platform],
     }
     if filesystem is not None:

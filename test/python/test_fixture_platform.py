@@ -162,3 +162,29 @@ def test_two_envs_get_their_platform(tmp_path, probe_script):
         assert "PROBE platform=%s " % platform in result.stdout
     assert sorted(pio.compiled_files(result)) == [
         ".pio/build/esp32/src/main.o", ".pio/build/esp8266/src/main.o"]
+
+
+@pytest.mark.parametrize("platform, spec", [
+    ("espressif8266", "espressif8266"),
+    ("espressif8266", "espressif8266@~4.2.0"),
+    ("espressif32", "espressif32@^6.5"),
+])
+def test_platform_by_name_or_version_resolves_to_fixture(
+        tmp_path, probe_script, platform, spec):
+    project, _ = make_project(tmp_path, probe_script, platform, spec=spec)
+    result = ok(pio.run_pio(project, "run"))
+    assert "offline test stand-in" in result.stdout
+    assert "PROBE platform=%s " % platform in result.stdout
+
+
+def test_pre_script_runs_for_clean_and_idedata(tmp_path, probe_script):
+    project, env_name = make_project(tmp_path, probe_script)
+    ok(pio.run_pio(project, "run"))
+    idedata = ok(pio.run_pio(project, "run", "-t", "idedata"))
+    # PlatformIO 6.2.0: COMMAND_LINE_TARGETS is ["idedata"] here, [] for clean
+    assert "PROBE platform=espressif8266 filesystem=littlefs targets=idedata\n" \
+        in idedata.stdout
+    clean = ok(pio.run_pio(project, "run", "-t", "clean"))
+    assert "PROBE platform=espressif8266 filesystem=littlefs targets=\n" \
+        in clean.stdout
+    assert not pio.build_dir(project, env_name).exists()
