@@ -81,8 +81,8 @@ def current_user():
     return pwd.getpwuid(os.geteuid()).pw_name
 
 
-def render_config(files, user, acl_file=None):
-    """mosquitto.conf text for a mutual-TLS listener (pure)."""
+def render_config(files, user, acl_file=None, extra_lines=()):
+    """mosquitto.conf text for a mutual-TLS listener (pure); extra_lines go last."""
     listener = f"listener {files.port}" + (f" {files.bind}" if files.bind not in ("", "0.0.0.0")
                                            else "")
     lines = [
@@ -103,6 +103,7 @@ def render_config(files, user, acl_file=None):
     ]
     if acl_file:
         lines.append(f"acl_file {acl_file}")
+    lines += list(extra_lines)
     return "\n".join(lines) + "\n"
 
 
@@ -116,7 +117,7 @@ def _write(path, data, private=False):
 
 
 def prepare_broker(folder, ca_cert_pem, ca_key_pem, hostnames=None, port=DEFAULT_PORT,
-                   bind="", acl_text=None):
+                   bind="", acl_text=None, extra_lines=()):
     """Issue the server certificate and write the configuration into `folder`; BrokerFiles."""
     folder = Path(folder)
     hostnames = tuple(hostnames or default_hostnames())
@@ -131,7 +132,7 @@ def prepare_broker(folder, ca_cert_pem, ca_key_pem, hostnames=None, port=DEFAULT
     if acl_text is not None:
         acl_file = folder / "acl"
         _write(acl_file, acl_text.encode())
-    _write(files.config, render_config(files, current_user(), acl_file).encode())
+    _write(files.config, render_config(files, current_user(), acl_file, extra_lines).encode())
     return files
 
 
@@ -187,10 +188,15 @@ def stop(process, attempts=20):
 
 @contextlib.contextmanager
 def running_broker(folder, ca_cert_pem, ca_key_pem, hostnames=("localhost",), port=None,
-                   bind="127.0.0.1", acl_text=None, ready_timeout=READY_TIMEOUT_S):
-    """A started broker for the block; a free port on `bind` unless `port` is given."""
+                   bind="127.0.0.1", acl_text=None, extra_lines=(),
+                   ready_timeout=READY_TIMEOUT_S):
+    """A started broker for the block; a free port on `bind` unless `port` is given.
+
+    acl_text becomes the broker's acl_file (user names are device certificate CNs);
+    extra_lines are further mosquitto.conf lines (tests use them to make it refuse).
+    """
     files = prepare_broker(folder, ca_cert_pem, ca_key_pem, hostnames,
-                           port or free_port(bind or "127.0.0.1"), bind, acl_text)
+                           port or free_port(bind or "127.0.0.1"), bind, acl_text, extra_lines)
     process = start(files, ready_timeout)
     try:
         yield RunningBroker(files, process)

@@ -19,6 +19,7 @@ struct bytes {
 struct bearssl_link {
     int fd;
     int socket_ended; /* the TCP connection failed or the peer closed it */
+    int late_alert;   /* alert found after our write failed, -1 when none */
     br_ssl_client_context cc;
     br_x509_minimal_context xc;
     unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
@@ -180,6 +181,7 @@ static int pump(struct bearssl_link *l, unsigned want, int64_t deadline)
                 return -2;
             if (n <= 0) {
                 l->socket_ended = 1;
+                l->late_alert = probe_read_late_alert(l->fd, deadline);
                 return -1;
             }
             br_ssl_engine_sendrec_ack(eng, (size_t)n);
@@ -287,9 +289,12 @@ static void link_describe_end(void *ctx, char *out, size_t out_len)
 }
 
 /* Which side refused the handshake, from BearSSL's last error. */
-static void classify_handshake_error(int err, const char *servername, struct probe_result *r)
+static void classify_handshake_error(int err, int late_alert, const char *servername,
+                                     struct probe_result *r)
 {
     r->code = err;
+    if (err == BR_ERR_OK && late_alert >= 0)
+        err = BR_ERR_RECV_FATAL_ALERT + late_alert;
     if (err >= BR_ERR_SEND_FATAL_ALERT) {
         r->side = "client-alert";
         r->alert = err - BR_ERR_SEND_FATAL_ALERT;
@@ -347,6 +352,7 @@ int main(int argc, char **argv)
         return probe_finish(&r, "bearssl");
     if ((l.fd = probe_connect_tcp(&o, &r)) < 0)
         return probe_finish(&r, "bearssl");
+    l.late_alert = -1;
     setup_client(&l, tas, o.ca_count, &id);
     br_ssl_client_reset(&l.cc, o.servername, 0);
     rc = pump(&l, BR_SSL_SENDAPP, probe_now_ms() + o.timeout_ms);
@@ -354,7 +360,8 @@ int main(int argc, char **argv)
         r.stage = "tls-handshake";
         probe_set(&r, "timeout", "TLS handshake did not finish within %d ms", o.timeout_ms);
     } else if (rc) {
-        classify_handshake_error(br_ssl_engine_last_error(&l.cc.eng), o.servername, &r);
+        classify_handshake_error(br_ssl_engine_last_error(&l.cc.eng), l.late_alert, o.servername,
+                                 &r);
     } else {
         probe_step("tls", "TLS 1.2 handshake done, cipher suite 0x%04x, server name %s",
                    l.cc.eng.session.cipher_suite, o.servername);

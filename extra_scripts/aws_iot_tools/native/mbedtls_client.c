@@ -21,6 +21,7 @@ struct mbedtls_link {
     int64_t deadline;    /* for the BIO callbacks, set before each library call */
     int socket_ended;    /* the TCP connection failed or the peer closed it */
     int last_error;      /* last mbedTLS error from a read or write */
+    int late_alert;      /* alert found after our write failed, -1 when none */
     mbedtls_ssl_context ssl;
 };
 
@@ -71,6 +72,7 @@ static int send_cb(void *ctx, const unsigned char *buf, size_t len)
         return MBEDTLS_ERR_SSL_TIMEOUT;
     if (n <= 0) {
         l->socket_ended = 1;
+        l->late_alert = probe_read_late_alert(l->fd, l->deadline);
         return MBEDTLS_ERR_NET_SEND_FAILED;
     }
     return (int)n;
@@ -179,9 +181,9 @@ static void classify_handshake_error(struct mbedtls_link *l, int err, const char
             if (*c == '\n')
                 *c = ';';
         probe_set(r, "tls", "we refused the server's certificate for %s: %s", servername, why);
-    } else if (err == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+    } else if (err == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || l->late_alert >= 0) {
         r->side = "server-alert";
-        r->alert = l->ssl.in_msg[1];
+        r->alert = l->late_alert >= 0 ? l->late_alert : l->ssl.in_msg[1];
         probe_set(r, "tls", "the server refused the handshake: it sent alert %d (%s)", r->alert,
                   tls_alert_name(r->alert));
     } else if (l->socket_ended || err == MBEDTLS_ERR_SSL_CONN_EOF ||
@@ -270,6 +272,7 @@ int main(int argc, char **argv)
     mbedtls_ctr_drbg_init(&m.drbg);
     mbedtls_ssl_config_init(&m.conf);
     mbedtls_ssl_init(&l.ssl);
+    l.late_alert = -1;
     if (load_material(&o, &m, &r))
         return probe_finish(&r, "mbedtls");
     if ((l.fd = probe_connect_tcp(&o, &r)) < 0)

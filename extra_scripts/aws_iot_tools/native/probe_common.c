@@ -197,6 +197,27 @@ long probe_recv(int fd, unsigned char *buf, size_t len, int64_t deadline_ms)
     }
 }
 
+int probe_read_late_alert(int fd, int64_t deadline_ms)
+{
+    unsigned char buf[4096];
+    size_t used = 0, at = 0;
+    long n;
+    /* A short wait is enough: the alert was sent before the close that broke our write. */
+    int64_t until = probe_now_ms() + 1000;
+    if (until > deadline_ms)
+        until = deadline_ms;
+    while (used < sizeof buf && (n = probe_recv(fd, buf + used, sizeof buf - used, until)) > 0)
+        used += (size_t)n;
+    /* Walk the records: type, version (2), length (2), body. Alert = type 21, 2 bytes. */
+    while (at + 5 <= used) {
+        size_t len = (size_t)buf[at + 3] << 8 | buf[at + 4];
+        if (buf[at] == 21 && len == 2 && at + 7 <= used)
+            return buf[at + 6];
+        at += 5 + len;
+    }
+    return -1;
+}
+
 unsigned char *probe_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

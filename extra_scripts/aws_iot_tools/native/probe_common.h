@@ -65,6 +65,10 @@ int probe_wait_fd(int fd, short events, int64_t deadline_ms);
 long probe_send(int fd, const unsigned char *buf, size_t len, int64_t deadline_ms);
 long probe_recv(int fd, unsigned char *buf, size_t len, int64_t deadline_ms);
 
+/* After our write failed mid-handshake (the server closed on us), read what the server
+ * sent before closing: the TLS alert number of a plaintext alert record, or -1. */
+int probe_read_late_alert(int fd, int64_t deadline_ms);
+
 /* Read a whole file; adds a NUL after the data (not counted in *len). NULL on failure. */
 unsigned char *probe_read_file(const char *path, size_t *len);
 
