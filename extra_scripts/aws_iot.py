@@ -13,6 +13,7 @@ and `-t idedata` need no secrets. The work happens in SCons actions:
 The logic lives in aws_iot_tools/, which never imports SCons. Options: aws_iot_tools/options.py.
 """
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -70,84 +71,73 @@ def install_requirements(env):
         env.Exit(1)
 
 
-def user_error(error):
-    problems = error.problems if isinstance(error, InputError) else [str(error)]
-    return UserError("\n".join(f"aws_iot: {p}" for p in problems))
+def reported(action):
+    """An SCons action whose failures end the build in clear lines, never in a traceback."""
+    @functools.wraps(action)
+    def run(target, source, env):
+        try:
+            return action(target, source, env)
+        except UserError:
+            raise
+        except InputError as error:
+            raise UserError("\n".join(f"aws_iot: {problem}" for problem in error.problems)) from None
+        except Exception as error:  # a bug of ours: still one line, and a way to report it
+            raise UserError(f"aws_iot: unexpected {type(error).__name__}: {error} "
+                            "(please report this with the output of `pio run -v`)") from None
+    return run
 
 
 def settings_now(env):
     return secrets.read_settings(env.subst("$PROJECT_DIR"))
 
 
+@reported
 def write_secrets_header(target, source, env):
     from aws_iot_tools.writer import write_if_changed
     try:
         text = secrets.render_header(settings_now(env), dotenv_hint=os.path.join(env.subst("$PROJECT_DIR"), ".env"))
     except ValueError as error:
-        raise user_error(error) from None
+        raise InputError(str(error)) from None
     write_if_changed(str(target[0]), text.encode("utf-8"), private=True)
 
 
 def make_job(env):
     from aws_iot_tools.cli import build_job
-    opts = env["AWS_IOT_OPTIONS"]
-    return build_job(env.subst("$PROJECT_DIR"), opts, settings_now(env),
+    return build_job(env.subst("$PROJECT_DIR"), env["AWS_IOT_OPTIONS"], settings_now(env),
                      filesystem=env.GetProjectOption("board_build.filesystem", ""),
                      state_dir=os.path.join(env.subst("$PROJECT_WORKSPACE_DIR"), "aws_iot"))
 
 
-def print_findings(findings):
-    for line in findings.infos:
-        print(f"aws_iot: {line}")
-    for line in findings.warnings:
-        print(f"aws_iot: warning: {line}")
+def reporter():
+    from aws_iot_tools.commands import Reporter
+    return Reporter(sys.stdout, sys.stdout, prefix="aws_iot: ")
 
 
-def run_prepare(env):
-    """Validate and write this env's files; returns the plan."""
-    from aws_iot_tools import provision
-    job = make_job(env)
-    try:
-        plan, results = provision.prepare(job)
-    except InputError as error:
-        raise user_error(error) from None
-    print_findings(plan.findings)
-    print(f"aws_iot: {provision.describe_outputs(job, results)}")
-    return plan
-
-
+@reported
 def prepare_step(target, source, env):
     """The build's step: also writes a stamp listing the outputs, so SCons can skip it next time."""
+    from aws_iot_tools import commands
     from aws_iot_tools.writer import write_if_changed
-    plan = run_prepare(env)
+    plan = commands.prepare(make_job(env), reporter())
     listing = "".join(f"{o.name} {hashlib.sha256(o.data).hexdigest()}\n" for o in plan.outputs)
     write_if_changed(str(target[0]), listing.encode())
 
 
+@reported
 def prepare_target(target, source, env):
-    run_prepare(env)
+    from aws_iot_tools import commands
+    commands.prepare(make_job(env), reporter())
 
 
-def check_action(target, source, env):
-    from aws_iot_tools import provision
-    from aws_iot_tools.hygiene import tracked_secrets
-    job = make_job(env)
-    try:
-        plan = provision.plan(job)
-    except InputError as error:
-        raise user_error(error) from None
-    print_findings(plan.findings)
-    for output in plan.outputs:
-        print(f"aws_iot: would write {job.shown(job.data_dir / output.name)} ({len(output.data)} bytes)")
-    for path in tracked_secrets(job.project_dir):
-        print(f"aws_iot: warning: {path} is tracked by git: `git rm --cached {path}` (see .gitignore)")
-    missing = secrets.missing_required(settings_now(env))
-    if missing:
-        print(f"aws_iot: warning: {', '.join(missing)} not set: needed for secrets.h when the firmware is built")
+@reported
+def check_target(target, source, env):
+    from aws_iot_tools import commands
+    commands.check(make_job(env), reporter())
 
 
 def cli_action(*argv):
     """An action running one command-line verb for this env's project."""
+    @reported
     def action(target, source, env):
         from aws_iot_tools.cli import main
         opts = env["AWS_IOT_OPTIONS"]
@@ -181,11 +171,12 @@ def declare(env):
 
     certs_dir = os.path.join(project_dir, opts.certs_dir)
     inputs = sorted(os.path.join(certs_dir, n) for n in _list(certs_dir))
-    passphrase = settings.get("AWS_IOT_KEY_PASSPHRASE", "")
-    # Everything the outputs depend on besides the files themselves; the passphrase only as a hash.
-    config = "\n".join([target, opts.key_format, data_dir, certs_dir, settings.get("AWS_IOT_ENDPOINT", ""),
+    # Everything the outputs depend on besides the files themselves, hashed: the endpoint and
+    # the passphrase must not land in .sconsign.
+    config = "\0".join([target, opts.key_format, data_dir, certs_dir, settings.get("AWS_IOT_ENDPOINT", ""),
                         env.GetProjectOption("board_build.filesystem", ""),
-                        hashlib.sha256(passphrase.encode("utf-8", "surrogateescape")).hexdigest()])
+                        settings.get("AWS_IOT_KEY_PASSPHRASE", "")])
+    config = hashlib.sha256(config.encode("utf-8", "surrogateescape")).hexdigest()
     prepared = env.Command(os.path.join(work_dir, "prepared.txt"), inputs + [env.Value(config)],
                            env.VerboseAction(prepare_step, "Preparing the board's certificate files"))
     env.Precious(prepared)
@@ -198,7 +189,7 @@ def declare(env):
 
     env.AddCustomTarget("iot-prepare", None, env.VerboseAction(prepare_target, "Preparing"),
                         title="AWS IoT: prepare files", description="Validate certs/ and write the board's files")
-    env.AddCustomTarget("iot-check", None, env.VerboseAction(check_action, "Checking"),
+    env.AddCustomTarget("iot-check", None, env.VerboseAction(check_target, "Checking"),
                         title="AWS IoT: check", description="Validate certs/ and report, writing nothing")
     env.AddCustomTarget("iot-dev-certs", None, cli_action("dev-certs"),
                         title="AWS IoT: development certificates",

@@ -58,7 +58,8 @@ def make_parser():
                      help="host name for the local broker's certificate (repeatable)")
     dev.add_argument("--force", action="store_true", help="replace existing development certificates")
     for name, module_name, text in (("broker", "broker", "run a local mosquitto broker with the development CA"),
-                                    ("probe", "probe", "connect from this PC with exactly the files in data/")):
+                                    ("probe", "probe", "connect from this PC with exactly the files in data/"),
+                                    ("batch", "batch", "prepare one output folder per device folder, on all cores")):
         sub = verbs.add_parser(name, help=text)
         try:
             _lazy(module_name).add_arguments(sub)
@@ -84,45 +85,26 @@ def resolve_options(args, environ):
 
 
 def run_prepare_or_check(args, environ, out, err):
-    from . import provision
-    from .hygiene import tracked_secrets
+    from . import commands
     opts, filesystem = resolve_options(args, environ)
     settings = secrets.read_settings(args.project_dir, environ)
     job = build_job(args.project_dir, opts, settings, filesystem)
+    reporter = commands.Reporter(out, err)
     if args.verb == "check":
-        result = provision.plan(job)
-        print_findings(result.findings, out, err)
-        for output in result.outputs:
-            print(f"would write {job.shown(job.data_dir / output.name)} ({len(output.data)} bytes)", file=out)
-        for path in tracked_secrets(job.project_dir):
-            print(f"warning: {path} is tracked by git: `git rm --cached {path}` and keep it out of "
-                  "commits (see .gitignore)", file=err)
-        missing = secrets.missing_required(settings)
-        if missing:
-            print(f"warning: {', '.join(missing)} not set: needed for secrets.h when the firmware is built",
-                  file=err)
+        commands.check(job, reporter)
         return EXIT_OK
     header = None
-    if args.secrets_out:
+    if args.secrets_out:  # rendered first: a missing variable must stop us before data/ is written
         try:
             header = secrets.render_header(settings, dotenv_hint=str(Path(args.project_dir) / ".env"))
         except ValueError as error:
             raise InputError(str(error)) from None
-    result, written = provision.prepare(job)
-    print_findings(result.findings, out, err)
-    print(provision.describe_outputs(job, written), file=out)
+    commands.prepare(job, reporter)
     if header is not None:
         from .writer import write_if_changed
         changed = write_if_changed(args.secrets_out, header.encode("utf-8"), private=True)
-        print(f"secrets.h {'written to' if changed else 'up to date at'} {args.secrets_out}", file=out)
+        reporter.info(f"secrets.h {'written to' if changed else 'up to date at'} {args.secrets_out}")
     return EXIT_OK
-
-
-def print_findings(findings, out, err):
-    for line in findings.infos:
-        print(line, file=out)
-    for line in findings.warnings:
-        print(f"warning: {line}", file=err)
 
 
 def run_dev_certs(args, environ, out):

@@ -1,0 +1,48 @@
+"""The prepare and check jobs with their report, shared by the command line and the build targets."""
+
+import sys
+
+from . import provision, secrets
+from .hygiene import tracked_secrets
+
+
+class Reporter:
+    """Where lines go: the command line prints warnings to stderr, the build prefixes everything."""
+
+    def __init__(self, out=None, err=None, prefix=""):
+        self.out, self.err, self.prefix = out or sys.stdout, err or sys.stderr, prefix
+
+    def info(self, line):
+        print(f"{self.prefix}{line}", file=self.out)
+
+    def warning(self, line):
+        print(f"{self.prefix}warning: {line}", file=self.err)
+
+    def findings(self, findings):
+        for line in findings.infos:
+            self.info(line)
+        for line in findings.warnings:
+            self.warning(line)
+
+
+def check(job, reporter):
+    """Validate and report what would be written; writes nothing. Raises InputError."""
+    result = provision.plan(job)
+    reporter.findings(result.findings)
+    for output in result.outputs:
+        reporter.info(f"would write {job.shown(job.data_dir / output.name)} ({len(output.data)} bytes)")
+    for path in tracked_secrets(job.project_dir):
+        reporter.warning(f"{path} is tracked by git: run `git rm --cached {path}` and keep it out of commits "
+                         "(see .gitignore)")
+    missing = secrets.missing_required(job.settings)
+    if missing:
+        reporter.warning(f"{', '.join(missing)} not set: needed for secrets.h when the firmware is built")
+    return result
+
+
+def prepare(job, reporter):
+    """Validate, then write the board's files. Raises InputError before writing anything."""
+    result, written = provision.prepare(job)
+    reporter.findings(result.findings)
+    reporter.info(provision.describe_outputs(job, written))
+    return result
