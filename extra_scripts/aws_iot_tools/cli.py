@@ -54,8 +54,6 @@ def make_parser():
     dev.add_argument("--project-dir", default=".")
     dev.add_argument("--key-type", choices=options_mod.DEV_KEY_TYPES, default=None,
                      help="device key type: ec (P-256, default) or rsa (2048)")
-    dev.add_argument("--hostname", action="append", default=None,
-                     help="host name for the local broker's certificate (repeatable)")
     dev.add_argument("--force", action="store_true", help="replace existing development certificates")
     for name, module_name, text in (("broker", "broker", "run a local mosquitto broker with the development CA"),
                                     ("probe", "probe", "connect from this PC with exactly the files in data/"),
@@ -115,12 +113,12 @@ def run_dev_certs(args, environ, out):
     if key_type not in options_mod.DEV_KEY_TYPES:
         raise InputError(f"unknown development key type {key_type!r}: use ec or rsa")
     folder = Path(args.project_dir).resolve() / options_mod.DEV_CERTS_DIR
-    hostnames = tuple(args.hostname) if args.hostname else ("localhost",)
     try:
-        devpki.write_dev_certs(folder, key_type=key_type, hostnames=hostnames, overwrite=args.force)
-    except FileExistsError as error:
+        paths = devpki.write_dev_certs(folder, key_type=key_type, overwrite=args.force)
+    except devpki.DevCertsExist as error:
         raise InputError(str(error)) from None
-    print(f"development certificates ({key_type}, NOT FOR PRODUCTION) in {folder}: use them with "
+    state = f"written: {', '.join(p.name for p in paths.written)}" if paths.written else "already there"
+    print(f"development certificates (NOT FOR PRODUCTION) in {folder} ({state}); use them with "
           f"AWS_IOT_CERTS_DIR={options_mod.DEV_CERTS_DIR} or custom_aws_iot_certs_dir = "
           f"{options_mod.DEV_CERTS_DIR}", file=out)
     return EXIT_OK

@@ -199,3 +199,17 @@ def test_missing_packages_are_installed_into_platformios_python(project, bare_py
     assert result.returncode == 0, ph.output(result)
     assert "aws_iot: installing cryptography>=42" in result.stdout
     assert subprocess.run([bare_python, "-c", "import cryptography, certifi, dotenv"]).returncode == 0
+
+
+def test_dev_certs_target_then_build_with_them(tmp_path):
+    project = ph.write_project(tmp_path / "p", {"esp8266": plugin_env(custom_aws_iot_dev_key_type="rsa",
+                                                                      custom_aws_iot_certs_dir="dev-certs")},
+                               sources={"main.c": MAIN})
+    result = pio(project, "-t", "iot-dev-certs")
+    assert result.returncode == 0, ph.output(result)
+    assert "NOT FOR PRODUCTION" in result.stdout
+    built = pio(project, "-t", "buildfs")
+    assert built.returncode == 0, ph.output(built)
+    assert "key RSA-2048" in built.stdout
+    assert sorted(ph.read_littlefs_image(ph.fs_image_path(project, "esp8266"))) == [
+        "ca.der", "cert.der", "private.der"]

@@ -1,0 +1,55 @@
+"""The command line's own behaviour: dev certificates, git hygiene, options."""
+
+import subprocess
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from conftest import run_cli
+from pkitools import Identity
+
+
+def test_dev_certs_then_prepare_with_them(tmp_path):
+    result = run_cli("dev-certs", "--project-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "NOT FOR PRODUCTION" in result.stdout
+    folder = tmp_path / "dev-certs"
+    cert = x509.load_pem_x509_certificate((folder / "device-certificate.pem.crt").read_bytes())
+    assert isinstance(cert.public_key(), ec.EllipticCurvePublicKey)
+    assert "DEVELOPMENT ONLY" in cert.subject.rfc4514_string()
+    prepared = run_cli("prepare", "--project-dir", tmp_path, env={"AWS_IOT_CERTS_DIR": "dev-certs"})
+    assert prepared.returncode == 0, prepared.stderr
+    dev_ca = x509.load_pem_x509_certificate((folder / "dev-ca.pem").read_bytes())
+    assert (tmp_path / "data" / "ca.der").read_bytes() == dev_ca.public_bytes(Encoding.DER)
+    again = run_cli("dev-certs", "--project-dir", tmp_path)
+    assert again.returncode == 0 and "already there" in again.stdout
+
+
+def test_dev_certs_rsa_on_request(tmp_path):
+    assert run_cli("dev-certs", "--project-dir", tmp_path, "--key-type", "rsa").returncode == 0
+    cert = x509.load_pem_x509_certificate((tmp_path / "dev-certs" / "device-certificate.pem.crt").read_bytes())
+    assert isinstance(cert.public_key(), rsa.RSAPublicKey) and cert.public_key().key_size == 2048
+
+
+def test_check_warns_about_tracked_secrets(tmp_path):
+    Identity().write_aws_style(tmp_path / "certs")
+    (tmp_path / ".env").write_text("WIFI_SSID=x\n")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "add", "-f", "certs", ".env"], cwd=tmp_path, check=True)
+    result = run_cli("check", "--project-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "warning: .env is tracked by git" in result.stderr
+    assert "warning: certs/a1b2c3d4e5-private.pem.key is tracked by git" in result.stderr
+
+
+def test_repository_gitignore_keeps_secrets_out(tmp_path):
+    from conftest import REPO
+    probes = ["certs/x-private.pem.key", "certs/AmazonRootCA1.pem", "data/ca.der", "data/private.pem",
+              ".env", "include/secrets.h", "src/secrets.h", "dev-certs/dev-ca.pem"]
+    ignored = subprocess.run(["git", "check-ignore", "--no-index", *probes], cwd=REPO,
+                             capture_output=True, text=True).stdout.split()
+    assert ignored == probes
+    kept = subprocess.run(["git", "check-ignore", "--no-index", "certs/README.md", "data/index.html"],
+                          cwd=REPO, capture_output=True, text=True).stdout.split()
+    assert kept == []
