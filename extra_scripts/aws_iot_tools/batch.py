@@ -1,0 +1,224 @@
+"""The command line's `batch` verb: prepare many devices in one process, spread over the cores.
+
+    python3 extra_scripts/aws_iot.py batch DEVICES_DIR --out OUT_DIR [--target esp8266|esp32]
+                                           [--key-format pkcs8|traditional] [--jobs N]
+
+Each subfolder of DEVICES_DIR holds one device's PEM files, as downloaded from AWS IoT;
+its outputs go to OUT_DIR/<device name>/ with the same names, bytes and validation as
+`prepare` (this module only fans provision.prepare out over worker processes). A
+failing device is reported in one line and the others go on; the exit status is 1
+when any device failed.
+
+Imports stay light here (no cryptography): the command line imports this module to
+declare its arguments. The heavy modules are imported once in the parent before the
+workers fork, and Amazon's roots are loaded there once, so no worker reads the CA
+bundle again per device.
+"""
+
+import contextlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED = 0, 1
+STATE_DIR_NAME = ".aws_iot-state"  # manifests of written outputs; hidden, so never a device name
+
+
+@dataclass(frozen=True)
+class DeviceResult:
+    name: str
+    ok: bool
+    problems: tuple = ()   # one line each, without the device name
+    warnings: tuple = ()
+    changed: int = 0       # files written or removed
+
+
+def add_arguments(parser):
+    from . import targets
+    parser.add_argument("devices_dir", metavar="DEVICES_DIR",
+                        help="folder with one subfolder of PEM files per device")
+    parser.add_argument("--out", required=True, metavar="OUT_DIR",
+                        help="outputs go to OUT_DIR/<device name>/")
+    parser.add_argument("--target", choices=targets.TARGETS,
+                        help="board TLS stack (default: AWS_IOT_TARGET, else esp8266)")
+    parser.add_argument("--key-format", choices=targets.KEY_FORMATS,
+                        help="private key encoding (default: AWS_IOT_KEY_FORMAT, else pkcs8)")
+    parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                        help="worker processes (default: the number of CPUs)")
+    return parser
+
+
+def device_folders(devices_dir):
+    """Sorted non-hidden subfolders of devices_dir."""
+    return sorted(p for p in Path(devices_dir).iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def make_jobs(devices, out_dir, target, key_format, settings):
+    """A provision.Job per device folder: certs in the folder, outputs in out_dir/<name>.
+
+    Messages show paths relative to the current folder, as the user typed them.
+    """
+    from .provision import Job
+    out_dir = Path(out_dir).resolve()
+    return [Job(project_dir=Path.cwd().resolve(), certs_dir=Path(d).resolve(), data_dir=out_dir / Path(d).name,
+                state_dir=out_dir / STATE_DIR_NAME, target=target, settings=settings,
+                key_format=key_format)
+            for d in devices]
+
+
+def prepare_device(job):
+    """Validate and write one device's files; never raises."""
+    from . import provision
+    from .errors import InputError
+    name = job.data_dir.name
+    try:
+        result, written = provision.prepare(job)
+    except InputError as error:
+        return DeviceResult(name, False, tuple(error.problems))
+    except Exception as error:  # one device's bug or I/O error must not stop the others
+        return DeviceResult(name, False, (f"unexpected {type(error).__name__}: {error}",))
+    changed = sum(1 for _, action in written if action != "unchanged")
+    return DeviceResult(name, True, warnings=tuple(result.findings.warnings), changed=changed)
+
+
+@contextlib.contextmanager
+def amazon_roots_loaded_once():
+    """Within the block, Amazon's roots are read from the CA bundle at most once.
+
+    provision.plan asks amazon_roots.load() for every device without its own CA;
+    the first answer is kept for this process and the processes it forks.
+    """
+    import functools
+
+    from . import amazon_roots
+    original = amazon_roots.load
+    amazon_roots.load = functools.lru_cache(maxsize=None)(original)
+    try:
+        yield
+    finally:
+        amazon_roots.load = original
+
+
+def _preload_roots():
+    from . import amazon_roots
+    with contextlib.suppress(OSError, LookupError):  # a device without a CA then reports the problem
+        amazon_roots.load()
+
+
+def run(jobs, workers, on_result=None):
+    """prepare_device for every job over `workers` processes; [DeviceResult] in the jobs' order."""
+    import multiprocessing
+
+    from . import provision  # noqa: F401  imported before forking: the workers inherit it
+    workers = max(1, min(workers, len(jobs)))
+    results = {}
+    with amazon_roots_loaded_once():
+        _preload_roots()
+        # fork: the workers inherit the loaded modules and roots. Where there is no fork
+        # (Windows), the devices are prepared in this process.
+        if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+            stream = map(prepare_device, jobs)
+            for result in stream:
+                results[result.name] = result
+                if on_result:
+                    on_result(result)
+        else:
+            chunk = max(1, min(16, len(jobs) // (workers * 8)))
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for result in pool.imap_unordered(prepare_device, jobs, chunksize=chunk):
+                    results[result.name] = result
+                    if on_result:
+                        on_result(result)
+    return [results[job.data_dir.name] for job in jobs]
+
+
+def summary_line(results, seconds, workers):
+    failed = sum(1 for r in results if not r.ok)
+    ok = len(results) - failed
+    return (f"batch: {ok} ok, {failed} failed of {len(results)} device{'s' if len(results) != 1 else ''} "
+            f"in {seconds:.2f} s ({workers} job{'s' if workers != 1 else ''})")
+
+
+class _Progress:
+    """tqdm when installed (a bar on a terminal, silent otherwise), else a plain counter."""
+
+    def __init__(self, total, err):
+        self.err = err
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            tqdm = None
+        self.bar = (tqdm(total=total, unit="device", file=err, disable=None, dynamic_ncols=True)
+                    if tqdm else None)
+        self.total, self.done = total, 0
+        self.plain = tqdm is None and getattr(err, "isatty", lambda: False)()
+
+    def write(self, line):
+        if self.bar is not None:
+            self.bar.write(line, file=self.err)
+        else:
+            print(("\r" if self.plain else "") + line, file=self.err)
+
+    def update(self):
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+        elif self.plain:
+            print(f"\r{self.done}/{self.total} devices", end="", file=self.err, flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+        elif self.plain:
+            print(file=self.err)
+
+
+def main(args, environ=None, out=None, err=None):
+    from . import options as options_mod
+    from . import secrets
+    environ = os.environ if environ is None else environ
+    out, err = out or sys.stdout, err or sys.stderr
+    devices_dir = Path(args.devices_dir)
+    if not devices_dir.is_dir():
+        print(f"error: {devices_dir}: folder not found: give a folder with one subfolder of PEM files "
+              "per device", file=err)
+        return EXIT_FAILED
+    devices = device_folders(devices_dir)
+    if not devices:
+        print(f"error: {devices_dir}: no device subfolders: put each device's PEM files in "
+              f"{devices_dir}/<device name>/", file=err)
+        return EXIT_FAILED
+    out_dir = Path(args.out)
+    if out_dir.resolve() in {d.resolve() for d in devices} or out_dir.resolve() == devices_dir.resolve():
+        print(f"error: --out {out_dir}: must not be DEVICES_DIR or one of its device folders", file=err)
+        return EXIT_FAILED
+    overrides = {"target": args.target, "key_format": args.key_format}
+    opts = options_mod.resolve(lambda _name: "", environ, overrides)
+    target = opts.target or "esp8266"
+    # The same settings as `prepare` run here: the environment over ./.env (endpoint, passphrase).
+    settings = secrets.read_settings(".", environ)
+    jobs = make_jobs(devices, out_dir, target, opts.key_format, settings)
+    workers = args.jobs if args.jobs and args.jobs > 0 else (os.cpu_count() or 1)
+    workers = max(1, min(workers, len(jobs)))
+
+    progress = _Progress(len(jobs), err)
+
+    def report(result):
+        if result.problems:  # one line per failing device
+            progress.write(f"error: {result.name}: {'; '.join(result.problems)}")
+        for warning in result.warnings:
+            progress.write(f"warning: {result.name}: {warning}")
+        progress.update()
+
+    started = time.monotonic()
+    try:
+        results = run(jobs, workers, report)
+    finally:
+        progress.close()
+    seconds = time.monotonic() - started
+    changed = sum(r.changed for r in results if r.ok)
+    print(f"{summary_line(results, seconds, workers)}; {target} files in {out_dir}/<device>/, "
+          f"{changed} file{'s' if changed != 1 else ''} written or removed", file=out)
+    return EXIT_FAILED if any(not r.ok for r in results) else EXIT_OK

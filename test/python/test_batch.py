@@ -1,0 +1,150 @@
+"""The `batch` verb: many device folders in one run, over worker processes, same bytes as `prepare`."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, clean_environ, run_cli, snapshot
+from pkitools import Identity, key_pem
+
+from aws_iot_tools import amazon_roots, batch
+
+
+def write_devices(root, count=5, kinds=("ec", "rsa2048")):
+    """count good devices, RSA and EC, every third one without its own CA (Amazon's roots then)."""
+    for index in range(count):
+        Identity(kind=kinds[index % len(kinds)]).write_aws_style(
+            Path(root) / f"thing-{index:02d}", prefix=f"{index:02d}abcdef", with_ca=index % 3 != 0)
+    return Path(root)
+
+
+def write_mismatched_device(folder):
+    """A device whose key belongs to another certificate."""
+    Identity().write_aws_style(folder, prefix="bad")
+    (Path(folder) / "bad-private.pem.key").write_bytes(key_pem(Identity().key, "traditional"))
+
+
+def prepare_each(devices, out, target):
+    """What `prepare` writes for every device folder, one CLI run each."""
+    for device in sorted(p for p in devices.iterdir() if p.is_dir()):
+        result = run_cli("prepare", "--project-dir", device.parent, "--certs-dir", device.name,
+                         "--data-dir", out / device.name, "--target", target)
+        assert result.returncode == 0, result.stderr
+
+
+def device_files(folder):
+    """snapshot() of the device folders only (the state folder's lock files are touched per run)."""
+    return {name: entry for name, entry in snapshot(folder).items() if not name.startswith(batch.STATE_DIR_NAME)}
+
+
+def contents(folder):
+    return {name: data for name, (data, _mtime, _mode) in device_files(folder).items()}
+
+
+@pytest.mark.parametrize("target", ["esp8266", "esp32"])
+def test_outputs_are_byte_identical_to_prepare(tmp_path, target):
+    devices = write_devices(tmp_path / "devices")
+    prepare_each(devices, tmp_path / "by-prepare", target)
+
+    result = run_cli("batch", devices, "--out", tmp_path / "by-batch", "--target", target, "--jobs", "2")
+
+    assert result.returncode == 0, result.stderr
+    expected = contents(tmp_path / "by-prepare")
+    assert expected and contents(tmp_path / "by-batch") == expected
+    names = {"esp8266": ["ca.der", "cert.der", "private.der"], "esp32": ["ca.pem", "cert.pem", "private.pem"]}
+    amazon = ["ca_2.der"] if target == "esp8266" else []  # thing-00 has no CA: Amazon Root CA 1 and 3
+    assert sorted(p.name for p in (tmp_path / "by-batch" / "thing-00").iterdir()) == sorted(names[target] + amazon)
+    assert sorted(p.name for p in (tmp_path / "by-batch" / "thing-01").iterdir()) == names[target]
+    key = next((tmp_path / "by-batch" / "thing-01").glob("private.*"))
+    assert key.stat().st_mode & 0o777 == 0o600
+
+
+def test_key_format_is_passed_through(tmp_path):
+    devices = write_devices(tmp_path / "devices", count=2)
+    for device in devices.iterdir():
+        result = run_cli("prepare", "--project-dir", devices, "--certs-dir", device.name, "--data-dir",
+                         tmp_path / "by-prepare" / device.name, "--key-format", "traditional")
+        assert result.returncode == 0, result.stderr
+
+    result = run_cli("batch", devices, "--out", tmp_path / "by-batch", "--key-format", "traditional")
+
+    assert result.returncode == 0, result.stderr
+    assert contents(tmp_path / "by-batch") == contents(tmp_path / "by-prepare")
+
+
+def test_a_failing_device_is_reported_in_one_line_and_the_others_go_on(tmp_path):
+    devices = write_devices(tmp_path / "devices", count=4)
+    write_mismatched_device(devices / "thing-bad")
+    (devices / "README.txt").write_text("not a device\n")  # files beside the folders are not devices
+
+    result = run_cli("batch", devices, "--out", tmp_path / "out", "--jobs", "2")
+
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith("error: thing-bad: ") and "matches this private key" in errors[0]
+    assert "4 ok, 1 failed of 5 devices" in result.stdout
+    assert not (tmp_path / "out" / "thing-bad").exists()
+    for index in range(4):
+        assert (tmp_path / "out" / f"thing-{index:02d}" / "cert.der").is_file()
+
+
+def test_second_run_changes_nothing_and_jobs_do_not_change_the_bytes(tmp_path):
+    devices = write_devices(tmp_path / "devices", count=6)
+    assert run_cli("batch", devices, "--out", tmp_path / "one", "--jobs", "1").returncode == 0
+    first = device_files(tmp_path / "one")
+
+    again = run_cli("batch", devices, "--out", tmp_path / "one", "--jobs", "2")
+
+    assert again.returncode == 0, again.stderr
+    assert device_files(tmp_path / "one") == first  # same bytes, same mtimes: nothing rewritten
+    assert "0 files written or removed" in again.stdout
+    assert run_cli("batch", devices, "--out", tmp_path / "two", "--jobs", "2").returncode == 0
+    assert contents(tmp_path / "two") == contents(tmp_path / "one")
+
+
+def test_amazon_roots_are_read_once_for_the_whole_batch(tmp_path, monkeypatch):
+    # Every device lacks a CA, so each needs Amazon's roots; the bundle is read in the parent
+    # only, before the workers fork, whatever the number of devices and workers.
+    devices = tmp_path / "devices"
+    for index in range(6):
+        Identity().write_aws_style(devices / f"thing-{index}", with_ca=False)
+    calls = tmp_path / "calls"
+    original = amazon_roots.load
+
+    def counting_load(path=None):
+        with open(calls, "a") as log:
+            log.write("load\n")
+        return original(path)
+
+    monkeypatch.setattr(amazon_roots, "load", counting_load)
+    jobs = batch.make_jobs(batch.device_folders(devices), tmp_path / "out", "esp8266", "pkcs8", {})
+
+    results = batch.run(jobs, workers=2)
+
+    assert [r.ok for r in results] == [True] * 6, [r.problems for r in results]
+    assert calls.read_text().count("load") == 1
+    assert amazon_roots.load is counting_load  # restored after the batch
+
+
+def test_no_device_folder_is_an_error(tmp_path):
+    (tmp_path / "devices").mkdir()
+    result = run_cli("batch", tmp_path / "devices", "--out", tmp_path / "out")
+    assert result.returncode == 1
+    assert "no device subfolders" in result.stderr
+
+
+def test_out_is_required(tmp_path):
+    result = run_cli("batch", tmp_path)
+    assert result.returncode == 2
+    assert "--out" in result.stderr
+
+
+def test_importing_the_verb_does_not_import_cryptography():
+    code = ("import argparse, sys; sys.path.insert(0, sys.argv[1]); import aws_iot_tools.batch as b; "
+            "b.add_arguments(argparse.ArgumentParser()); print('cryptography' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, str(REPO / "extra_scripts")], capture_output=True,
+                          text=True, env=clean_environ(), check=True)
+    assert done.stdout.strip() == "False"
