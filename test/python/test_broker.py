@@ -1,0 +1,72 @@
+"""The local broker: its configuration, its certificate, start and stop of a real mosquitto."""
+
+import argparse
+import stat
+
+from cryptography import x509
+
+from aws_iot_tools import broker, devpki
+from tlsfixtures import new_authority, require_mosquitto
+
+
+def _files(tmp_path, bind="127.0.0.1", hostnames=("localhost",)):
+    ca = new_authority()
+    return broker.prepare_broker(tmp_path, ca.cert_pem, ca.key_pem, hostnames, 18883, bind)
+
+
+def test_configuration_is_mutual_tls_1_2(tmp_path):
+    files = _files(tmp_path)
+    lines = files.config.read_text().splitlines()
+    for expected in ("listener 18883 127.0.0.1", "tls_version tlsv1.2", "require_certificate true",
+                     "use_identity_as_username true", f"cafile {files.ca_cert}",
+                     f"certfile {files.server_cert}", f"keyfile {files.server_key}",
+                     f"user {broker.current_user()}"):
+        assert expected in lines
+    assert stat.S_IMODE(files.server_key.stat().st_mode) == 0o600
+
+
+def test_without_bind_it_listens_on_every_interface(tmp_path):
+    assert "listener 18883" in _files(tmp_path, bind="").config.read_text().splitlines()
+
+
+def test_server_certificate_names_what_the_user_gives(tmp_path):
+    files = _files(tmp_path, hostnames=("board-pc", "board-pc.local"))
+    cert = x509.load_pem_x509_certificate(files.server_cert.read_bytes())
+    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == ["board-pc", "board-pc.local"]
+
+
+def test_default_host_names_include_mdns_and_localhost():
+    names = broker.default_hostnames()
+    assert names[1] == names[0] + ".local" and names[-1] == "localhost"
+
+
+def test_running_broker_starts_and_stops(tmp_path):
+    require_mosquitto()
+    ca = new_authority()
+    with broker.running_broker(tmp_path, ca.cert_pem, ca.key_pem) as running:
+        process = running.process
+        assert process.poll() is None
+        assert any(line.endswith(" running")
+                   for line in running.files.log.read_text().splitlines())
+        assert f"listener {running.port} 127.0.0.1" in running.files.config.read_text()
+    assert process.poll() is not None
+
+
+def _args(tmp_path, *extra):
+    parser = broker.add_arguments(argparse.ArgumentParser())
+    return parser.parse_args(["--project-dir", str(tmp_path), *extra])
+
+
+def test_cli_without_dev_certs_says_what_to_run(tmp_path, capsys):
+    assert broker.main(_args(tmp_path)) == 1
+    assert "dev-certs" in capsys.readouterr().err
+
+
+def test_cli_without_mosquitto_prints_the_install_command(tmp_path, capsys, monkeypatch):
+    devpki.write_dev_certs(tmp_path / "dev-certs")
+    monkeypatch.setattr(broker, "find_mosquitto", lambda: None)
+    assert broker.main(_args(tmp_path, "--hostname", "pc.local", "--port", "18884")) == 1
+    err = capsys.readouterr().err
+    assert "apt-get install mosquitto" in err
+    assert f"mosquitto -c {tmp_path / '.pio' / 'aws_iot' / 'broker' / 'mosquitto.conf'}" in err
