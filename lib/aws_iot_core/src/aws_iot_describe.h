@@ -1,0 +1,45 @@
+// Numeric codes from the boards' libraries, in words.
+//
+// The codes are passed in as plain integers so that this file needs no Arduino, BearSSL
+// or PubSubClient header; the values are those of the pinned versions (ESP8266 core
+// 3.1.2 with BearSSL, arduino-esp32 2.0.17, PubSubClient 2.8).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace awsiot {
+
+// A TLS alert number (RFC 5246 section 7.2), e.g. 48 -> "unknown CA".
+const char* tls_alert_text(int alert);
+
+// What an alert usually means when talking to AWS IoT Core, or "" when nothing to add.
+const char* tls_alert_hint(int alert, bool received);
+
+// A BearSSL error code as WiFiClientSecure::getLastSSLError() returns it.
+//   0..255:   BearSSL's own error (BR_ERR_*, X.509 errors are 32..63);
+//   256..511: fatal alert (code - 256) RECEIVED from the server;
+//   512..767: fatal alert (code - 512) SENT by us;
+//   -1000:    the core could not allocate the TLS buffers.
+// The core's own text for a received alert is misleading (alert 48 "unknown CA" comes out
+// as an "Invalid date/time" message), hence this decoder.
+struct SslErrorInfo {
+  enum class Kind { kNone, kLocal, kAlertReceived, kAlertSent, kOutOfMemory };
+  Kind kind;
+  int code;          // BearSSL code or alert number
+  const char* text;  // words
+  const char* hint;  // what to check, may be ""
+};
+SslErrorInfo decode_bearssl_error(int error);
+
+// Writes one line, e.g. "TLS alert 48 (unknown CA) received from the server: ...".
+void describe_bearssl_error(int error, char* out, size_t out_size);
+
+// PubSubClient::state(), e.g. -2 -> "connect failed (network or TLS)".
+const char* mqtt_state_text(int state);
+
+// WiFi.status(): the ESP8266 core and arduino-esp32 differ at 6 and 7.
+enum class Platform { kEsp8266, kEsp32 };
+const char* wifi_status_text(int status, Platform platform);
+
+}  // namespace awsiot

@@ -1,0 +1,175 @@
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "aws_iot_connection.h"
+#include "fakes.h"
+
+using namespace awsiot;
+
+namespace {
+
+uint32_t lowest(void*) { return 0; }
+
+const Observed kNothing = {false, false, false};
+const Observed kWifiOnly = {true, false, false};
+const Observed kReady = {true, true, false};
+const Observed kUp = {true, true, true};
+
+// Drives the machine to the first kConnect at `start`; returns the time of it.
+uint32_t to_first_connect(Connection& c, uint32_t start) {
+  REQUIRE(c.step(start, kNothing) == Action::kWifiBegin);
+  REQUIRE(c.step(start + 10, kWifiOnly) == Action::kStartClock);
+  REQUIRE(c.state() == State::kWaitingForClock);
+  REQUIRE(c.step(start + 20, kReady) == Action::kNone);
+  REQUIRE(c.state() == State::kConnecting);
+  REQUIRE(c.step(start + 30, kReady) == Action::kConnect);
+  return start + 30;
+}
+
+}  // namespace
+
+TEST_CASE("happy path: WiFi, clock, connect, connected") {
+  Connection c(kDefaultTiming, lowest, nullptr);
+  const uint32_t t = to_first_connect(c, 1000);
+  c.connect_result(t + 2000, true);
+  CHECK(c.state() == State::kConnected);
+  CHECK(c.step(t + 3000, kUp) == Action::kNone);
+  CHECK(c.connect_attempts() == 1);
+}
+
+TEST_CASE("waits for a valid clock before any TLS handshake") {
+  Connection c(kDefaultTiming, lowest, nullptr);
+  CHECK(c.step(0, kNothing) == Action::kWifiBegin);
+  CHECK(c.step(5, kWifiOnly) == Action::kStartClock);
+  for (uint32_t t = 10; t < kDefaultTiming.clock_timeout_ms; t += 100) {
+    CHECK(c.step(t, kWifiOnly) != Action::kConnect);
+  }
+  CHECK(c.step(5 + kDefaultTiming.clock_timeout_ms, kWifiOnly) == Action::kClockTimeout);
+  CHECK(c.state() == State::kBackoff);
+  CHECK(c.retry_state() == State::kWaitingForClock);
+  const uint32_t back = 5 + kDefaultTiming.clock_timeout_ms + c.last_delay_ms();
+  CHECK(c.step(back, kWifiOnly) == Action::kStartClock);  // SNTP restarted
+  CHECK(c.step(back + 1, kReady) == Action::kNone);
+  CHECK(c.step(back + 2, kReady) == Action::kConnect);
+}
+
+TEST_CASE("a failed connect backs off at least one second, then retries") {
+  Connection c(kDefaultTiming, lowest, nullptr);
+  const uint32_t t = to_first_connect(c, 0);
+  c.connect_result(t + 1, false);  // failed fast (e.g. connection refused)
+  CHECK(c.state() == State::kBackoff);
+  CHECK(c.last_delay_ms() >= 1000);
+  CHECK(c.step(t + 999, kReady) == Action::kNone);
+  CHECK(c.backoff_remaining(t + 500) > 0);
+  const uint32_t resume = t + 1 + c.last_delay_ms();
+  CHECK(c.step(resume, kReady) == Action::kNone);
+  CHECK(c.state() == State::kConnecting);
+  CHECK(c.step(resume + 1, kReady) == Action::kConnect);
+}
+
+TEST_CASE("backoff grows with repeated failures and is reset by a success") {
+  Connection c(kDefaultTiming, lowest, nullptr);
+  uint32_t t = to_first_connect(c, 0);
+  std::vector<uint32_t> delays;
+  for (int i = 0; i < 6; ++i) {
+    c.connect_result(t, false);
+    delays.push_back(c.last_delay_ms());
+    t += c.last_delay_ms();
+    REQUIRE(c.step(t, kReady) == Action::kNone);
+    REQUIRE(c.step(t, kReady) == Action::kConnect);
+  }
+  CHECK(delays == std::vector<uint32_t>{1000, 1000, 2000, 4000, 8000, 16000});
+  c.connect_result(t, true);
+  CHECK(c.step(t + 100, kReady) == Action::kConnectionLost);  // dropped at once
+  CHECK(c.last_delay_ms() == 1000);
+}
+
+TEST_CASE("a session dropped right after CONNECT still waits a second before the next") {
+  Connection c(kDefaultTiming, lowest, nullptr);
+  const uint32_t t = to_first_connect(c, 0);
+  c.connect_result(t, true);
+  CHECK(c.step(t + 1, kReady) == Action::kConnectionLost);
+  uint32_t now = t + 2;
+  while (c.step(now, kReady) != Action::kConnect) {
+    ++now;
+    REQUIRE(now < t + 5000);
+  }
+  CHECK(now - t >= 1000);
+}
+
+TEST_CASE("WiFi timeout backs off and begins again; WiFi loss while connected is reported") {
+  Connection c(kDefaultTiming, lowest, nullptr);
+  CHECK(c.step(0, kNothing) == Action::kWifiBegin);
+  CHECK(c.step(kDefaultTiming.wifi_timeout_ms - 1, kNothing) == Action::kNone);
+  CHECK(c.step(kDefaultTiming.wifi_timeout_ms, kNothing) == Action::kWifiTimeout);
+  CHECK(c.state() == State::kBackoff);
+  const uint32_t again = kDefaultTiming.wifi_timeout_ms + c.last_delay_ms();
+  CHECK(c.step(again, kNothing) == Action::kWifiBegin);
+
+  Connection d(kDefaultTiming, lowest, nullptr);
+  const uint32_t t = to_first_connect(d, 0);
+  d.connect_result(t, true);
+  CHECK(d.step(t + 10, {false, true, false}) == Action::kWifiLost);
+  CHECK(d.retry_state() == State::kWifiConnecting);
+  const uint32_t back = t + 10 + d.last_delay_ms();
+  CHECK(d.step(back, kNothing) == Action::kWifiBegin);
+  CHECK(d.step(back + 1, kWifiOnly) == Action::kNone);  // SNTP keeps running: no restart
+  CHECK(d.state() == State::kWaitingForClock);
+}
+
+TEST_CASE("timers work across the millis() wrap-around") {
+  Connection c(kDefaultTiming, lowest, nullptr);
+  const uint32_t start = 0xFFFFFF00u;  // 256 ms before the wrap
+  const uint32_t t = to_first_connect(c, start);
+  c.connect_result(t, false);
+  // 1000 ms later is after the wrap: a signed or naive comparison would stall here
+  CHECK(c.step(t + 999, kReady) == Action::kNone);
+  CHECK(c.state() == State::kBackoff);
+  CHECK(c.step(t + 1000, kReady) == Action::kNone);
+  CHECK(c.state() == State::kConnecting);
+  CHECK(c.step(t + 1001, kReady) == Action::kConnect);
+
+  Connection w(kDefaultTiming, lowest, nullptr);
+  CHECK(w.step(0xFFFFF000u, kNothing) == Action::kWifiBegin);
+  CHECK(w.step(0xFFFFF000u + kDefaultTiming.wifi_timeout_ms - 1, kNothing) == Action::kNone);
+  CHECK(w.step(0xFFFFF000u + kDefaultTiming.wifi_timeout_ms, kNothing) == Action::kWifiTimeout);
+}
+
+TEST_CASE("property: never two CONNECTs within one second, whatever happens") {
+  XorShift random{2024};
+  XorShift world{99};
+  for (int run = 0; run < 50; ++run) {
+    Connection c(kDefaultTiming, XorShift::call, &random);
+    uint32_t now = 0xFFFF0000u + static_cast<uint32_t>(run) * 7919u;  // crosses the wrap
+    bool have_last = false;
+    uint32_t last_connect = 0;
+    bool mqtt_up = false;
+    for (int i = 0; i < 3000; ++i) {
+      now += XorShift::call(&world) % 400u;
+      const uint32_t r = XorShift::call(&world);
+      Observed seen;
+      seen.wifi_up = (r % 10u) != 0;
+      seen.clock_valid = (r % 7u) != 0;
+      seen.mqtt_connected = mqtt_up && (r % 13u) != 0;
+      mqtt_up = seen.mqtt_connected;
+      const Action a = c.step(now, seen);
+      if (a == Action::kConnect) {
+        if (have_last) CHECK(static_cast<uint32_t>(now - last_connect) >= 1000u);
+        have_last = true;
+        last_connect = now;
+        now += XorShift::call(&world) % 3000u;  // the handshake takes time
+        const bool ok = (XorShift::call(&world) % 3u) == 0;
+        c.connect_result(now, ok);
+        mqtt_up = ok;
+      }
+    }
+    CHECK(have_last);
+  }
+}
+
+TEST_CASE("names for logs") {
+  CHECK(std::string(state_name(State::kWaitingForClock)) == "waiting-for-clock");
+  CHECK(std::string(action_name(Action::kConnect)) == "connect");
+}
