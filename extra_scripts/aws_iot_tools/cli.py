@@ -57,12 +57,10 @@ def make_parser():
     dev.add_argument("--force", action="store_true", help="replace existing development certificates")
     for name, module_name, text in (("broker", "broker", "run a local mosquitto broker with the development CA"),
                                     ("probe", "probe", "connect from this PC with exactly the files in data/"),
-                                    ("batch", "batch", "prepare one output folder per device folder, on all cores")):
+                                    ("batch", "batch", "prepare one output folder per device folder, on all cores"),
+                                    ("demo", "demo", "the whole flow against a local broker: no board, no AWS")):
         sub = verbs.add_parser(name, help=text)
-        try:
-            _lazy(module_name).add_arguments(sub)
-        except ImportError:  # TEMP until broker/probe land
-            pass
+        _lazy(module_name).add_arguments(sub)
     return parser
 
 

@@ -241,6 +241,7 @@ def add_arguments(parser):
     parser.add_argument("--project-dir", default=".", help="PlatformIO project folder (default: .)")
     parser.add_argument("--target", choices=TARGETS,
                         help="which board's files and TLS library (default: what data/ holds)")
+    parser.add_argument("--data-dir", help="folder with the board's files (default: <project>/data)")
     parser.add_argument("--endpoint", help="host or host:port (default: AWS_IOT_ENDPOINT, port 8883)")
     parser.add_argument("--client-id", help="MQTT client id (default: AWS_IOT_THING_NAME)")
     parser.add_argument("--topic", help="topic to subscribe and publish to (default: <client id>/probe)")
@@ -255,7 +256,7 @@ def main(args):
     settings = _settings(project_dir, os.environ)
     try:
         parsed = resolve_endpoint(args.endpoint or settings.get("AWS_IOT_ENDPOINT"))
-        files = data_files(project_dir / "data", args.target)
+        files = data_files(project_dir / (args.data_dir or "data"), args.target)
     except ProbeSetupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,8 +1,7 @@
 """Shared parts of the TLS tests: the Debian packages they need, a development PKI made at
 test time, a real mosquitto broker on 127.0.0.1, and the data/ files the board would read.
 
-`write_data_files` is the one place that produces data/: swap it for the plugin's
-real `prepare` output and every end-to-end test follows.
+`write_data_files` is the one place that produces data/: the plugin's real `prepare`.
 """
 
 import datetime
@@ -18,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "extra_scripts"))
 
-from aws_iot_tools import broker, devpki, native, probe  # noqa: E402
+from aws_iot_tools import broker, devpki, native, probe, provision, targets, writer  # noqa: E402
 
 DEVICE_NAME = "test-device"
 INSTALL = "apt-get install mosquitto libbearssl-dev libmbedtls-dev gcc"
@@ -68,33 +67,31 @@ def days_from_now(days):
 
 # ---- data/ as the plugin writes it (architecture.md, "Files in data/ per target") ----
 
-def write_data_files(data_dir, target, ca_pems, cert_pem, key_pem, key_format="pkcs8"):
-    """Write the board's files for `target` into data_dir; return probe.DataFiles.
+def write_data_files(data_dir, target, ca_pems, cert_pem, key_pem, key_format="pkcs8", validated=True):
+    """Put the PEM files in a certs folder beside data_dir, let the plugin's real `prepare`
+    write data/, and return probe.DataFiles.
 
-    esp8266: ca.der, ca_2.der, ... one DER certificate each, cert.der, private.der;
-    esp32: ca.pem (all anchors), cert.pem, private.pem. Keys are PKCS#8 or, with
-    key_format "traditional", PKCS#1 (RSA) / SEC1 (EC).
+    validated=False is for the negatives the plugin itself refuses (an expired certificate,
+    a key that does not match): their files still come from the plugin's own encoder
+    (targets.render), only without its checks, to show what the board's TLS stack does with them.
     """
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    anchors = [x509.load_pem_x509_certificate(pem) for pem in ca_pems]
-    cert = x509.load_pem_x509_certificate(cert_pem)
-    key = serialization.load_pem_private_key(key_pem, None)
-    private_format = (serialization.PrivateFormat.PKCS8 if key_format == "pkcs8"
-                      else serialization.PrivateFormat.TraditionalOpenSSL)
-    encoding = (serialization.Encoding.DER if target == "esp8266"
-                else serialization.Encoding.PEM)
-    key_bytes = key.private_bytes(encoding, private_format, serialization.NoEncryption())
-    if target == "esp8266":
-        for index, anchor in enumerate(anchors):
-            name = "ca.der" if index == 0 else f"ca_{index + 1}.der"
-            (data_dir / name).write_bytes(anchor.public_bytes(encoding))
-        (data_dir / "cert.der").write_bytes(cert.public_bytes(encoding))
-        (data_dir / "private.der").write_bytes(key_bytes)
+    certs = data_dir.parent / f"{data_dir.name}-certs"
+    certs.mkdir(parents=True, exist_ok=True)
+    (certs / "device-certificate.pem.crt").write_bytes(cert_pem)
+    (certs / "device-private.pem.key").write_bytes(key_pem)
+    for index, ca_pem in enumerate(ca_pems):
+        (certs / f"ca-{index}.pem").write_bytes(ca_pem)
+    if validated:
+        job = provision.Job(project_dir=data_dir.parent, certs_dir=certs, data_dir=data_dir,
+                            state_dir=data_dir.parent / ".state", target=target, settings={},
+                            key_format=key_format)
+        provision.prepare(job)
     else:
-        (data_dir / "ca.pem").write_bytes(b"".join(a.public_bytes(encoding) for a in anchors))
-        (data_dir / "cert.pem").write_bytes(cert.public_bytes(encoding))
-        (data_dir / "private.pem").write_bytes(key_bytes)
+        anchors = [x509.load_pem_x509_certificate(pem) for pem in ca_pems]
+        key = serialization.load_pem_private_key(key_pem, None)
+        outputs = targets.render(target, x509.load_pem_x509_certificate(cert_pem), key, anchors, key_format)
+        writer.sync_outputs(data_dir, outputs, data_dir.parent / ".state" / "manifest.json")
     return probe.data_files(data_dir, target)
 
 
