@@ -213,3 +213,19 @@ def test_dev_certs_target_then_build_with_them(tmp_path):
     assert "key RSA-2048" in built.stdout
     assert sorted(ph.read_littlefs_image(ph.fs_image_path(project, "esp8266"))) == [
         "ca.der", "cert.der", "private.der"]
+
+
+def test_probe_target_round_trip_against_a_local_broker(tmp_path):
+    from aws_iot_tools import broker, devpki
+    from tlsfixtures import require_library, require_mosquitto
+    require_mosquitto()
+    require_library("bearssl")
+    project = ph.write_project(tmp_path / "p", {"esp8266": plugin_env(custom_aws_iot_certs_dir="dev-certs")},
+                               sources={"main.c": MAIN})
+    assert pio(project, "-t", "iot-dev-certs").returncode == 0
+    assert pio(project, "-t", "iot-prepare").returncode == 0
+    ca_cert, ca_key = devpki.load_ca(project / "dev-certs")
+    with broker.running_broker(tmp_path / "broker", ca_cert, ca_key) as running:
+        result = pio(project, "-t", "iot-probe", env={"AWS_IOT_ENDPOINT": f"localhost:{running.port}"})
+    assert result.returncode == 0, ph.output(result)
+    assert "through BearSSL" in result.stdout and "round trip       ok" in result.stdout
