@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import devpki
+from .writer import write_if_changed
 
 DEFAULT_PORT = 8883
 READY_TIMEOUT_S = 15.0
@@ -107,13 +108,6 @@ def render_config(files, user, acl_file=None, extra_lines=()):
     return "\n".join(lines) + "\n"
 
 
-def _write(path, data, private=False):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
 
 
 def prepare_broker(folder, ca_cert_pem, ca_key_pem, hostnames=None, port=DEFAULT_PORT,
@@ -125,14 +119,14 @@ def prepare_broker(folder, ca_cert_pem, ca_key_pem, hostnames=None, port=DEFAULT
                         folder / "server.crt", folder / "server.key", folder / "mosquitto.log",
                         port, bind, hostnames)
     server_cert, server_key = devpki.issue_server_certificate(ca_cert_pem, ca_key_pem, hostnames)
-    _write(files.ca_cert, ca_cert_pem)
-    _write(files.server_cert, server_cert)
-    _write(files.server_key, server_key, private=True)
+    write_if_changed(files.ca_cert, ca_cert_pem)
+    write_if_changed(files.server_cert, server_cert)
+    write_if_changed(files.server_key, server_key, private=True)
     acl_file = None
     if acl_text is not None:
         acl_file = folder / "acl"
-        _write(acl_file, acl_text.encode())
-    _write(files.config, render_config(files, current_user(), acl_file, extra_lines).encode())
+        write_if_changed(acl_file, acl_text.encode())
+    write_if_changed(files.config, render_config(files, current_user(), acl_file, extra_lines).encode())
     return files
 
 

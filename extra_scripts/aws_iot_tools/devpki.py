@@ -7,7 +7,6 @@ in a subfolder the plugin never reads, so it cannot end up on a board.
 
 import datetime
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +14,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from .writer import write_if_changed
 
 KEY_TYPES = ("ec", "rsa")
 DEV_ORGANIZATION = "DEVELOPMENT ONLY - NOT FOR PRODUCTION"
@@ -206,13 +207,6 @@ def issue_device_certificate(ca_cert, ca_key, key_type="ec", common_name=DEVICE_
 
 # ---- the dev-certs folder ----
 
-def _write(path, data, private=False):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
 
 
 def _plan(paths, overwrite):
@@ -255,18 +249,18 @@ def write_dev_certs(folder, key_type="ec", hostnames=("localhost",), overwrite=F
     if new_ca:
         ca_cert, ca_key = create_ca(key_type)
         paths.ca_key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _write(paths.ca_key, ca_key, private=True)
-        _write(paths.ca_cert, ca_cert)
+        write_if_changed(paths.ca_key, ca_key, private=True)
+        write_if_changed(paths.ca_cert, ca_cert)
         written += [paths.ca_key, paths.ca_cert]
     else:
         ca_cert, ca_key = paths.ca_cert.read_bytes(), paths.ca_key.read_bytes()
     if new_device:
         device_cert, device_key = issue_device_certificate(ca_cert, ca_key, key_type)
-        _write(paths.device_key, device_key, private=True)
-        _write(paths.device_cert, device_cert)
+        write_if_changed(paths.device_key, device_key, private=True)
+        write_if_changed(paths.device_cert, device_cert)
         written += [paths.device_key, paths.device_cert]
     if not paths.readme.exists() or overwrite:
-        _write(paths.readme, README_TEXT.encode())
+        write_if_changed(paths.readme, README_TEXT.encode())
         written.append(paths.readme)
     return dev_cert_paths(folder, written)
 
