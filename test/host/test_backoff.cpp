@@ -20,6 +20,12 @@ TEST_CASE("backoff doubles from the initial delay up to the cap, then stays ther
   }
 }
 
+TEST_CASE("an initial delay above the cap is capped") {
+  Backoff backoff(BackoffConfig{5000, 3000, 1000}, always_max, nullptr);
+  CHECK(backoff.base_ms() == 3000);
+  CHECK(backoff.next_delay_ms() <= 3000);
+}
+
 TEST_CASE("backoff never overflows after many failures") {
   Backoff backoff(BackoffConfig{3000, 0xF0000000u, 1000}, always_max, nullptr);
   uint32_t last = 0;
@@ -118,4 +124,7 @@ TEST_CASE("elapsed() is correct across the 32-bit millis() wrap-around") {
   const uint32_t since = 0xFFFFFF00u;
   const uint32_t now = 0x00000010u;
   CHECK(elapsed(now, since, 0x100));
+  // "now >= since + interval" is wrong when only since + interval wraps:
+  CHECK_FALSE(elapsed(0xFFFFFF80u, 0xFFFFFF00u, 0x200));
+  CHECK(elapsed(0x00000100u, 0xFFFFFF00u, 0x200));
 }

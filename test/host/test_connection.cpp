@@ -99,6 +99,17 @@ TEST_CASE("a session dropped right after CONNECT still waits a second before the
   CHECK(now - t >= 1000);
 }
 
+TEST_CASE("a timing below one second between CONNECTs is raised to one second") {
+  Timing fast = kDefaultTiming;
+  fast.min_connect_interval_ms = 0;
+  Connection c(fast, lowest, nullptr);
+  const uint32_t t = to_first_connect(c, 0);
+  // Even a glue that never reports the result gets at most one CONNECT per second.
+  CHECK(c.step(t + 1, kReady) == Action::kNone);
+  CHECK(c.step(t + 999, kReady) == Action::kNone);
+  CHECK(c.step(t + 1000, kReady) == Action::kConnect);
+}
+
 TEST_CASE("WiFi timeout backs off and begins again; WiFi loss while connected is reported") {
   Connection c(kDefaultTiming, lowest, nullptr);
   CHECK(c.step(0, kNothing) == Action::kWifiBegin);
