@@ -1,7 +1,7 @@
 """AWS IoT identities for ESP8266 / ESP32: the PlatformIO extra script and the command line.
 
 In platformio.ini:  extra_scripts = pre:extra_scripts/aws_iot.py
-On a shell:         python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe --help
+On a shell:         python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo --help
 
 Under PlatformIO this file only declares: reading it does no work, so `pio run -t clean`
 and `-t idedata` need no secrets. The work happens in SCons actions:
@@ -20,8 +20,9 @@ import os
 import subprocess
 import sys
 
-# What the plugin needs in the Python that runs it (PlatformIO's own has none of them).
-REQUIREMENTS = {"cryptography": "cryptography>=42", "certifi": "certifi", "dotenv": "python-dotenv>=1.0"}
+# What the plugin needs in the Python that runs it (PlatformIO's own has none of them);
+# the same lines as requirements.txt.
+REQUIREMENTS = {"cryptography": "cryptography>=42", "certifi": "certifi>=2023.7.22", "dotenv": "python-dotenv>=1.0"}
 FILESYSTEM_TARGETS = ("buildfs", "uploadfs", "uploadfsota")
 
 

@@ -53,3 +53,13 @@ def test_repository_gitignore_keeps_secrets_out(tmp_path):
     kept = subprocess.run(["git", "check-ignore", "--no-index", "certs/README.md", "data/index.html"],
                           cwd=REPO, capture_output=True, text=True).stdout.split()
     assert kept == []
+
+
+def test_plugin_requirements_match_requirements_txt():
+    # PlatformIO's interpreter gets the same packages as a command-line user.
+    from conftest import REPO
+    source = (REPO / "extra_scripts" / "aws_iot.py").read_text()
+    listed = [line.strip() for line in (REPO / "requirements.txt").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+    for requirement in listed:
+        assert f'"{requirement}"' in source, requirement
