@@ -105,3 +105,29 @@ TEST_CASE("WiFi status in words differs between the cores at 6 and 7") {
   CHECK(std::string(wifi_status_text(255, Platform::kEsp32)) == "no WiFi hardware");
   CHECK(std::string(wifi_status_text(99, Platform::kEsp32)) == "unknown WiFi status");
 }
+
+TEST_CASE("the core's masked getLastSSLError() code is rebuilt from its text") {
+  CHECK(bearssl_error_from_core(48, "SSL received fatal alert - Invalid date/time representation.") ==
+        256 + 48);
+  CHECK(bearssl_error_from_core(42, "SSL sent fatal alert - Not a CA, or path length constraint "
+                                    "violation.") == 512 + 42);
+  CHECK(bearssl_error_from_core(48, "Invalid date/time representation.") == 48);
+  CHECK(bearssl_error_from_core(48, nullptr) == 48);
+  CHECK(bearssl_error_from_core(0, "OK") == 0);
+  CHECK(bearssl_error_from_core(-1000, "Unable to allocate memory") == -1000);
+  char line[200];
+  describe_bearssl_error(bearssl_error_from_core(48, "SSL received fatal alert - Invalid date/time"),
+                         line, sizeof line);
+  CHECK(std::string(line).find("unknown CA") != std::string::npos);
+  CHECK(std::string(line).find("date") == std::string::npos);
+}
+
+TEST_CASE("mbedTLS codes, high and low level combined") {
+  CHECK(std::string(mbedtls_error_hint(-0x2700)).find("ca.pem") != std::string::npos);
+  CHECK(std::string(mbedtls_error_hint(-0x7780)).find("alert") != std::string::npos);
+  CHECK(std::string(mbedtls_error_hint(-0x3C00)).find("AWS_IOT_KEY_PASSPHRASE") != std::string::npos);
+  CHECK(std::string(mbedtls_error_hint(-(0x2180 + 0x62))).find("parsed") != std::string::npos);
+  CHECK(std::string(mbedtls_error_hint(-0x0052)).find("resolve") != std::string::npos);
+  CHECK(std::string(mbedtls_error_hint(-1)) == "");
+  CHECK(std::string(mbedtls_error_hint(0)) == "");
+}

@@ -1,6 +1,7 @@
 #include "aws_iot_describe.h"
 
 #include <stdio.h>
+#include <string.h>
 
 namespace awsiot {
 
@@ -177,6 +178,15 @@ SslErrorInfo decode_bearssl_error(int error) {
   return info;
 }
 
+int bearssl_error_from_core(int returned, const char* core_text) {
+  static const char kReceived[] = "SSL received fatal alert - ";
+  static const char kSent[] = "SSL sent fatal alert - ";
+  if (returned <= 0 || returned >= 256 || core_text == nullptr) return returned;
+  if (strncmp(core_text, kReceived, sizeof(kReceived) - 1) == 0) return 256 + returned;
+  if (strncmp(core_text, kSent, sizeof(kSent) - 1) == 0) return 512 + returned;
+  return returned;
+}
+
 void describe_bearssl_error(int error, char* out, size_t out_size) {
   if (out == nullptr || out_size == 0) return;
   const SslErrorInfo info = decode_bearssl_error(error);
@@ -194,6 +204,47 @@ void describe_bearssl_error(int error, char* out, size_t out_size) {
       snprintf(out, out_size, "BearSSL error %d (%s)%s%s", error, info.text, sep, info.hint);
       break;
   }
+}
+
+const char* mbedtls_error_hint(int error) {
+  if (error >= 0) return "";
+  // mbedTLS adds a high-level code (bits 7..15) and a low-level one (bits 0..6).
+  const int magnitude = -error;
+  const int high = -(magnitude & 0xFF80);
+  const int low = -(magnitude & 0x7F);
+  switch (high) {
+    case -0x2700:  // MBEDTLS_ERR_X509_CERT_VERIFY_FAILED
+      return "the server certificate did not verify: check ca.pem (Amazon Root CA 1 and 3) and "
+             "that AWS_IOT_ENDPOINT is the name in the server certificate";
+    case -0x7780:  // MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE
+      return "the server sent a fatal alert: usually it rejected our certificate (not registered, "
+             "not ACTIVE, or of another account or region)";
+    case -0x7280:  // MBEDTLS_ERR_SSL_CONN_EOF
+    case -0x7880:  // MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY
+      return "the server closed the connection during the handshake: is the certificate ACTIVE "
+             "and the port 8883?";
+    case -0x3D00:  // MBEDTLS_ERR_PK_KEY_INVALID_FORMAT
+    case -0x3D80:  // MBEDTLS_ERR_PK_KEY_INVALID_VERSION
+      return "private.pem could not be parsed: let the plugin write data/, then "
+             "`pio run -e esp32 -t uploadfs`";
+    case -0x3C00:  // MBEDTLS_ERR_PK_PASSWORD_REQUIRED
+      return "private.pem is encrypted: set AWS_IOT_KEY_PASSPHRASE so the plugin writes it "
+             "decrypted";
+    case -0x2180:  // MBEDTLS_ERR_X509_INVALID_FORMAT
+    case -0x2780:  // MBEDTLS_ERR_X509_CERT_UNKNOWN_FORMAT
+      return "a certificate in ca.pem or cert.pem could not be parsed";
+    case -0x6800:  // MBEDTLS_ERR_SSL_TIMEOUT
+      return "the handshake timed out: is the endpoint reachable on this port?";
+    default: break;
+  }
+  switch (low) {
+    case -0x0050:  // MBEDTLS_ERR_NET_CONN_RESET
+      return "the server reset the connection: is the certificate ACTIVE and the port 8883?";
+    case -0x0052:  // MBEDTLS_ERR_NET_UNKNOWN_HOST
+      return "the host name did not resolve: check AWS_IOT_ENDPOINT and DNS";
+    default: break;
+  }
+  return "";
 }
 
 const char* mqtt_state_text(int state) {

@@ -32,8 +32,18 @@ struct SslErrorInfo {
 };
 SslErrorInfo decode_bearssl_error(int error);
 
+// WiFiClientSecure::getLastSSLError() in ESP8266 core 3.1.2 clears the alert bits before it
+// returns (alert 48 received comes back as 48, the code of an X.509 "bad time"), and
+// keeps them only as a prefix of its text ("SSL received fatal alert - " or "SSL sent
+// fatal alert - "). This rebuilds BearSSL's code from both; `core_text` may be null.
+int bearssl_error_from_core(int returned, const char* core_text);
+
 // Writes one line, e.g. "TLS alert 48 (unknown CA) received from the server: ...".
 void describe_bearssl_error(int error, char* out, size_t out_size);
+
+// A negative mbedTLS error code (arduino-esp32 2.x WiFiClientSecure::lastError()), what it
+// usually means with AWS IoT; "" when there is nothing to add to mbedTLS's own text.
+const char* mbedtls_error_hint(int error);
 
 // PubSubClient::state(), e.g. -2 -> "connect failed (network or TLS)".
 const char* mqtt_state_text(int state);

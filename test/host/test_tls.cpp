@@ -1,0 +1,30 @@
+#include <doctest/doctest.h>
+
+#include "aws_iot_tls.h"
+
+using namespace awsiot;
+
+TEST_CASE("a server that negotiates MFLN gets small buffers") {
+  TlsBuffers b = choose_tls_buffers(50000, 1024);
+  CHECK(b.recv == 1024);
+  CHECK(b.xmit == 1024);
+  b = choose_tls_buffers(50000, 512);
+  CHECK(b.recv == 512);
+  CHECK(b.xmit == 512);
+  b = choose_tls_buffers(50000, 4096);
+  CHECK(b.recv == 4096);
+  CHECK(b.xmit == 1024);
+}
+
+TEST_CASE("without MFLN the receive buffer is a full TLS record") {
+  TlsBuffers b = choose_tls_buffers(40000, 0);
+  CHECK(b.recv == 16384);
+  CHECK(b.xmit == 1024);
+  CHECK(tls_heap_needed(b) == 16384 + 325 + 1024 + 85 + kTlsContextBytes);
+  b = choose_tls_buffers(tls_heap_needed(TlsBuffers{16384, 1024}), 0);
+  CHECK(b.xmit == 1024);
+  b = choose_tls_buffers(tls_heap_needed(TlsBuffers{16384, 1024}) - 1, 0);
+  CHECK(b.xmit == 512);
+  b = choose_tls_buffers(20000, 3000);  // not a valid MFLN value
+  CHECK(b.recv == 16384);
+}
