@@ -1,0 +1,175 @@
+// ESP8266 (Arduino core 3.1.2): BearSSL through WiFiClientSecure, DER files on LittleFS.
+// Compiled for env:esp8266 only (platformio.ini build_src_filter).
+#if !defined(ESP8266)
+#error "tls_esp8266.cpp is for the ESP8266; platformio.ini's build_src_filter excludes it elsewhere"
+#endif
+
+#include <Arduino.h>
+#include <ESP8266WiFi.h>
+#include <LittleFS.h>
+#include <WiFiClientSecure.h>
+
+#include <stdio.h>
+
+#include <new>
+
+#include "device_platform.h"
+#include "fs_files.h"
+
+namespace device {
+
+namespace {
+
+// The client keeps pointers to these: they live as long as the program.
+BearSSL::WiFiClientSecure g_client;
+BearSSL::X509List g_trust_anchors;
+BearSSL::X509List g_client_chain;
+BearSSL::PrivateKey g_private_key;
+
+constexpr unsigned kMaxAnchors = 8;  // /ca.der, /ca_2.der ... /ca_8.der
+constexpr uint16_t kProbeFragment = 1024;
+int g_mfln = -1;  // -1: not probed yet; 0: server does not negotiate MFLN; else the length
+bool g_have_error_state = false;
+
+// The key type of the CA that signed the device certificate (BR_KEYTYPE_RSA or _EC),
+// which BearSSL wants for an EC client key; 0 when the certificate does not decode.
+int signer_key_type(const uint8_t* der, size_t len) {
+  br_x509_decoder_context* ctx = new (std::nothrow) br_x509_decoder_context;
+  if (ctx == nullptr) return 0;
+  br_x509_decoder_init(ctx, nullptr, nullptr, nullptr, nullptr);
+  br_x509_decoder_push(ctx, der, len);
+  const int type = br_x509_decoder_last_error(ctx) == 0 ? br_x509_decoder_get_signer_key_type(ctx) : 0;
+  delete ctx;
+  return type;
+}
+
+bool load_anchors() {
+  FileBuffer file;
+  bool missing = false;
+  if (!load_file("/ca.der", awsiot::Expect::kDer, Presence::kRequired, &file, &missing)) return false;
+  if (!g_trust_anchors.append(file.data(), file.size())) {
+    Serial.printf("[tls] ERROR: /ca.der is not a certificate BearSSL can use; put the CA file in "
+                  "certs/ and run `pio run -t uploadfs`\n");
+    return false;
+  }
+  for (unsigned i = 2; i <= kMaxAnchors; ++i) {
+    char path[16];
+    snprintf(path, sizeof path, "/ca_%u.der", i);
+    if (!load_file(path, awsiot::Expect::kDer, Presence::kOptional, &file, &missing)) {
+      if (missing) break;  // the anchors end at the first missing file
+      return false;
+    }
+    if (!g_trust_anchors.append(file.data(), file.size())) {
+      Serial.printf("[tls] ERROR: %s is not a certificate BearSSL can use; run `pio run -t uploadfs`\n",
+                    path);
+      return false;
+    }
+  }
+  Serial.printf("[tls] %u trust anchor(s) loaded\n", static_cast<unsigned>(g_trust_anchors.getCount()));
+  return true;
+}
+
+}  // namespace
+
+awsiot::Platform platform() { return awsiot::Platform::kEsp8266; }
+const char* platform_name() { return "esp8266"; }
+
+void default_client_id(char* out, size_t out_size) {
+  snprintf(out, out_size, "esp8266-%06x", static_cast<unsigned>(ESP.getChipId()));
+}
+
+uint32_t random_u32(void*) { return ESP.random(); }
+uint32_t free_heap() { return ESP.getFreeHeap(); }
+uint32_t max_free_block() { return ESP.getMaxFreeBlockSize(); }
+
+bool mount_filesystem() {
+  // The core formats a partition it cannot mount unless told not to: that would erase the
+  // certificates after, say, an image built for another flash layout was uploaded.
+  LittleFSConfig config;
+  config.setAutoFormat(false);
+  LittleFS.setConfig(config);
+  if (!LittleFS.begin()) {
+    Serial.printf("[fs] ERROR: LittleFS did not mount (no filesystem image on the board?): "
+                  "run `pio run -t uploadfs`\n");
+    return false;
+  }
+  return true;
+}
+
+bool load_identity() {
+  if (!mount_filesystem()) return false;
+  bool ok = load_anchors();
+
+  FileBuffer cert;
+  FileBuffer key;
+  bool missing = false;
+  const bool have_cert = load_file("/cert.der", awsiot::Expect::kDer, Presence::kRequired, &cert, &missing);
+  const bool have_key = load_file("/private.der", awsiot::Expect::kDer, Presence::kRequired, &key, &missing);
+  if (!have_cert || !have_key) return false;
+
+  if (!g_client_chain.append(cert.data(), cert.size())) {
+    Serial.printf("[tls] ERROR: /cert.der is not a certificate BearSSL can use; run `pio run -t uploadfs`\n");
+    ok = false;
+  }
+  if (!g_private_key.parse(key.data(), key.size())) {
+    Serial.printf("[tls] ERROR: /private.der is not a key BearSSL can read (encrypted, or an EC key "
+                  "with explicit curve parameters?); let the plugin write it, then run "
+                  "`pio run -t uploadfs`\n");
+    ok = false;
+  }
+  if (!ok) return false;
+
+  g_client.setTrustAnchors(&g_trust_anchors);
+  if (g_private_key.isRSA()) {
+    g_client.setClientRSACert(&g_client_chain, &g_private_key);
+    Serial.printf("[tls] client certificate with an RSA key\n");
+  } else if (g_private_key.isEC()) {
+    int issuer = signer_key_type(cert.data(), cert.size());
+    if (issuer == 0) issuer = BR_KEYTYPE_RSA;  // AWS's own device CA signs with RSA
+    g_client.setClientECCert(&g_client_chain, &g_private_key, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN,
+                             static_cast<unsigned>(issuer));
+    Serial.printf("[tls] client certificate with an EC key (issuer key %s)\n",
+                  issuer == BR_KEYTYPE_EC ? "EC" : "RSA");
+  } else {
+    Serial.printf("[tls] ERROR: /private.der is neither RSA nor EC\n");
+    return false;
+  }
+  return true;
+}
+
+Client& tls_client() { return g_client; }
+
+void tls_prepare(const char* host, uint16_t port, time_t now) {
+  g_client.stop();  // frees the previous attempt's engine, so no stale error is reported
+  if (g_mfln < 0) {
+    // Once per boot: does the server accept small TLS fragments? (AWS IoT Core does not.)
+    g_mfln = BearSSL::WiFiClientSecure::probeMaxFragmentLength(host, port, kProbeFragment)
+                 ? kProbeFragment
+                 : 0;
+  }
+  const awsiot::TlsBuffers buffers =
+      awsiot::choose_tls_buffers(max_free_block(), static_cast<uint16_t>(g_mfln));
+  g_client.setBufferSizes(buffers.recv, buffers.xmit);  // only before connect()
+  g_client.setX509Time(now);
+  g_have_error_state = true;
+  const uint32_t need = awsiot::tls_heap_needed(buffers);
+  Serial.printf("[tls] buffers %u/%u (server %s small fragments), needs ~%u of largest free block %u\n",
+                buffers.recv, buffers.xmit, g_mfln > 0 ? "accepts" : "does not accept",
+                static_cast<unsigned>(need), static_cast<unsigned>(max_free_block()));
+  if (need > max_free_block()) {
+    Serial.printf("[tls] WARNING: the handshake may run out of memory\n");
+  }
+}
+
+void tls_last_error(char* out, size_t out_size) {
+  if (out_size == 0) return;
+  out[0] = '\0';
+  if (!g_have_error_state) return;
+  char core_text[96];
+  const int returned = g_client.getLastSSLError(core_text, sizeof core_text);
+  const int error = awsiot::bearssl_error_from_core(returned, core_text);
+  if (error == 0) return;
+  awsiot::describe_bearssl_error(error, out, out_size);
+}
+
+}  // namespace device
