@@ -117,7 +117,7 @@ bool check_configuration() {
 // --- MQTT ---------------------------------------------------------------------------
 
 void publish_telemetry() {
-  char payload[192];
+  char payload[320];  // room for a 128-byte thing name
   snprintf(payload, sizeof payload,
            "{\"thing\":\"%s\",\"seq\":%lu,\"uptime_s\":%lu,\"time\":%lld,\"heap\":%lu,\"rssi\":%d}",
            g_client_id, static_cast<unsigned long>(++g_telemetry_seq),
