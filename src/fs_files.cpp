@@ -6,6 +6,8 @@
 
 #include <new>
 
+#include "device_log.h"
+
 namespace device {
 
 void FileBuffer::release() {
@@ -30,18 +32,18 @@ bool load_file(const char* path, awsiot::Expect expect, Presence presence, FileB
   if (!LittleFS.exists(path)) {
     *missing = true;
     if (presence == Presence::kOptional) return false;
-    Serial.printf("[fs] ERROR: %s %s\n", path,
+    LOGF("[fs] ERROR: %s %s\n", path,
                   awsiot::format_advice(awsiot::FileFormat::kMissing, expect));
     return false;
   }
   File file = LittleFS.open(path, "r");
   if (!file) {
-    Serial.printf("[fs] ERROR: %s could not be opened; run `pio run -t uploadfs`\n", path);
+    LOGF("[fs] ERROR: %s could not be opened; run `pio run -t uploadfs`\n", path);
     return false;
   }
   const size_t size = file.size();
   if (size > kMaxIdentityFileBytes) {
-    Serial.printf("[fs] ERROR: %s has %u bytes, more than a certificate or key (%u): "
+    LOGF("[fs] ERROR: %s has %u bytes, more than a certificate or key (%u): "
                   "run `pio run -t uploadfs`\n",
                   path, static_cast<unsigned>(size), static_cast<unsigned>(kMaxIdentityFileBytes));
     file.close();
@@ -49,14 +51,14 @@ bool load_file(const char* path, awsiot::Expect expect, Presence presence, FileB
   }
   if (size > 0) {
     if (!out->allocate(size)) {
-      Serial.printf("[fs] ERROR: %s: out of memory for %u bytes (free heap %u)\n", path,
+      LOGF("[fs] ERROR: %s: out of memory for %u bytes (free heap %u)\n", path,
                     static_cast<unsigned>(size), static_cast<unsigned>(ESP.getFreeHeap()));
       file.close();
       return false;
     }
     const size_t got = file.read(out->writable(), size);
     if (got != size) {
-      Serial.printf("[fs] ERROR: %s: read %u of %u bytes; run `pio run -t uploadfs`\n", path,
+      LOGF("[fs] ERROR: %s: read %u of %u bytes; run `pio run -t uploadfs`\n", path,
                     static_cast<unsigned>(got), static_cast<unsigned>(size));
       file.close();
       out->release();
@@ -66,19 +68,19 @@ bool load_file(const char* path, awsiot::Expect expect, Presence presence, FileB
   file.close();
   const awsiot::FileFormat format = awsiot::detect_format(out->data(), size, size);
   if (!awsiot::format_usable(format, expect)) {
-    Serial.printf("[fs] ERROR: %s (%s, %u bytes) %s\n", path, awsiot::format_name(format),
+    LOGF("[fs] ERROR: %s (%s, %u bytes) %s\n", path, awsiot::format_name(format),
                   static_cast<unsigned>(size), awsiot::format_advice(format, expect));
     out->release();
     return false;
   }
   if (expect == awsiot::Expect::kPem && strlen(out->c_str()) != size) {
     // mbedTLS parses PEM up to the first NUL: a NUL inside would cut it short.
-    Serial.printf("[fs] ERROR: %s holds a NUL byte; let the plugin write data/, then run "
+    LOGF("[fs] ERROR: %s holds a NUL byte; let the plugin write data/, then run "
                   "`pio run -t uploadfs`\n", path);
     out->release();
     return false;
   }
-  Serial.printf("[fs] %s: %s, %u bytes\n", path, awsiot::format_name(format),
+  LOGF("[fs] %s: %s, %u bytes\n", path, awsiot::format_name(format),
                 static_cast<unsigned>(size));
   return true;
 }

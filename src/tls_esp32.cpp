@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 
+#include "device_log.h"
 #include "device_platform.h"
 #include "fs_files.h"
 
@@ -46,7 +47,7 @@ uint32_t max_free_block() { return ESP.getMaxAllocHeap(); }
 
 bool mount_filesystem() {
   if (!LittleFS.begin(false)) {  // formatOnFail = false: never erase the certificates
-    Serial.printf("[fs] ERROR: LittleFS did not mount (no filesystem image on the board?): "
+    LOGF("[fs] ERROR: LittleFS did not mount (no filesystem image on the board?): "
                   "run `pio run -t uploadfs`\n");
     return false;
   }
@@ -61,7 +62,7 @@ bool load_identity() {
   const bool key = load_file("/private.pem", awsiot::Expect::kPem, Presence::kRequired, &g_key, &missing);
   if (!ca || !cert || !key) return false;
   if (strstr(g_key.c_str(), "ENCRYPTED") != nullptr) {
-    Serial.printf("[fs] ERROR: /private.pem is encrypted; set AWS_IOT_KEY_PASSPHRASE so the plugin "
+    LOGF("[fs] ERROR: /private.pem is encrypted; set AWS_IOT_KEY_PASSPHRASE so the plugin "
                   "writes it decrypted, then run `pio run -e esp32 -t uploadfs`\n");
     return false;
   }
@@ -90,7 +91,7 @@ void tls_last_error(char* out, size_t out_size) {
   if (error == 0) return;
   const char* hint = awsiot::mbedtls_error_hint(error);
   snprintf(out, out_size, "mbedTLS -0x%04X (%s)%s%s", static_cast<unsigned>(-error), text,
-           hint[0] != '\0' ? ": " : "", hint);
+           hint != nullptr ? ": " : "", hint != nullptr ? hint : "");
 }
 
 }  // namespace device

@@ -13,6 +13,7 @@
 
 #include <new>
 
+#include "device_log.h"
 #include "device_platform.h"
 #include "fs_files.h"
 
@@ -48,7 +49,7 @@ bool load_anchors() {
   bool missing = false;
   if (!load_file("/ca.der", awsiot::Expect::kDer, Presence::kRequired, &file, &missing)) return false;
   if (!g_trust_anchors.append(file.data(), file.size())) {
-    Serial.printf("[tls] ERROR: /ca.der is not a certificate BearSSL can use; put the CA file in "
+    LOGF("[tls] ERROR: /ca.der is not a certificate BearSSL can use; put the CA file in "
                   "certs/ and run `pio run -t uploadfs`\n");
     return false;
   }
@@ -60,12 +61,12 @@ bool load_anchors() {
       return false;
     }
     if (!g_trust_anchors.append(file.data(), file.size())) {
-      Serial.printf("[tls] ERROR: %s is not a certificate BearSSL can use; run `pio run -t uploadfs`\n",
+      LOGF("[tls] ERROR: %s is not a certificate BearSSL can use; run `pio run -t uploadfs`\n",
                     path);
       return false;
     }
   }
-  Serial.printf("[tls] %u trust anchor(s) loaded\n", static_cast<unsigned>(g_trust_anchors.getCount()));
+  LOGF("[tls] %u trust anchor(s) loaded\n", static_cast<unsigned>(g_trust_anchors.getCount()));
   return true;
 }
 
@@ -89,7 +90,7 @@ bool mount_filesystem() {
   config.setAutoFormat(false);
   LittleFS.setConfig(config);
   if (!LittleFS.begin()) {
-    Serial.printf("[fs] ERROR: LittleFS did not mount (no filesystem image on the board?): "
+    LOGF("[fs] ERROR: LittleFS did not mount (no filesystem image on the board?): "
                   "run `pio run -t uploadfs`\n");
     return false;
   }
@@ -108,11 +109,11 @@ bool load_identity() {
   if (!have_cert || !have_key) return false;
 
   if (!g_client_chain.append(cert.data(), cert.size())) {
-    Serial.printf("[tls] ERROR: /cert.der is not a certificate BearSSL can use; run `pio run -t uploadfs`\n");
+    LOGF("[tls] ERROR: /cert.der is not a certificate BearSSL can use; run `pio run -t uploadfs`\n");
     ok = false;
   }
   if (!g_private_key.parse(key.data(), key.size())) {
-    Serial.printf("[tls] ERROR: /private.der is not a key BearSSL can read (encrypted, or an EC key "
+    LOGF("[tls] ERROR: /private.der is not a key BearSSL can read (encrypted, or an EC key "
                   "with explicit curve parameters?); let the plugin write it, then run "
                   "`pio run -t uploadfs`\n");
     ok = false;
@@ -122,16 +123,16 @@ bool load_identity() {
   g_client.setTrustAnchors(&g_trust_anchors);
   if (g_private_key.isRSA()) {
     g_client.setClientRSACert(&g_client_chain, &g_private_key);
-    Serial.printf("[tls] client certificate with an RSA key\n");
+    LOGF("[tls] client certificate with an RSA key\n");
   } else if (g_private_key.isEC()) {
     int issuer = signer_key_type(cert.data(), cert.size());
     if (issuer == 0) issuer = BR_KEYTYPE_RSA;  // AWS's own device CA signs with RSA
     g_client.setClientECCert(&g_client_chain, &g_private_key, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN,
                              static_cast<unsigned>(issuer));
-    Serial.printf("[tls] client certificate with an EC key (issuer key %s)\n",
+    LOGF("[tls] client certificate with an EC key (issuer key %s)\n",
                   issuer == BR_KEYTYPE_EC ? "EC" : "RSA");
   } else {
-    Serial.printf("[tls] ERROR: /private.der is neither RSA nor EC\n");
+    LOGF("[tls] ERROR: /private.der is neither RSA nor EC\n");
     return false;
   }
   return true;
@@ -153,11 +154,11 @@ void tls_prepare(const char* host, uint16_t port, time_t now) {
   g_client.setX509Time(now);
   g_have_error_state = true;
   const uint32_t need = awsiot::tls_heap_needed(buffers);
-  Serial.printf("[tls] buffers %u/%u (server %s small fragments), needs ~%u of largest free block %u\n",
+  LOGF("[tls] buffers %u/%u (server %s small fragments), needs ~%u of largest free block %u\n",
                 buffers.recv, buffers.xmit, g_mfln > 0 ? "accepts" : "does not accept",
                 static_cast<unsigned>(need), static_cast<unsigned>(max_free_block()));
   if (need > max_free_block()) {
-    Serial.printf("[tls] WARNING: the handshake may run out of memory\n");
+    LOGF("[tls] WARNING: the handshake may run out of memory\n");
   }
 }
 

@@ -128,6 +128,15 @@ TEST_CASE("mbedTLS codes, high and low level combined") {
   CHECK(std::string(mbedtls_error_hint(-0x3C00)).find("AWS_IOT_KEY_PASSPHRASE") != std::string::npos);
   CHECK(std::string(mbedtls_error_hint(-(0x2180 + 0x62))).find("parsed") != std::string::npos);
   CHECK(std::string(mbedtls_error_hint(-0x0052)).find("resolve") != std::string::npos);
-  CHECK(std::string(mbedtls_error_hint(-1)) == "");
-  CHECK(std::string(mbedtls_error_hint(0)) == "");
+  CHECK(mbedtls_error_hint(-1) == nullptr);
+  CHECK(mbedtls_error_hint(0) == nullptr);
+}
+
+TEST_CASE("no hint is nullptr, and the line then has no trailing separator") {
+  CHECK(decode_bearssl_error(2).hint == nullptr);
+  CHECK(decode_bearssl_error(256 + 10).hint == nullptr);
+  CHECK(tls_alert_hint(70, true) == nullptr);
+  char line[100];
+  describe_bearssl_error(256 + 10, line, sizeof line);
+  CHECK(std::string(line) == "TLS alert 10 (unexpected message) received from the server");
 }

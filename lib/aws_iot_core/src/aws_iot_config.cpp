@@ -1,5 +1,7 @@
 #include "aws_iot_config.h"
 
+#include "aws_iot_text.h"
+
 #include <string.h>
 
 namespace awsiot {
@@ -77,17 +79,17 @@ EndpointError parse_endpoint(const char* text, Endpoint* out) {
 
 const char* endpoint_error_text(EndpointError error) {
   switch (error) {
-    case EndpointError::kOk: return "ok";
-    case EndpointError::kEmpty: return "AWS_IOT_ENDPOINT is empty";
+    case EndpointError::kOk: return AWS_IOT_TEXT("ok");
+    case EndpointError::kEmpty: return AWS_IOT_TEXT("AWS_IOT_ENDPOINT is empty");
     case EndpointError::kHasSchemeOrPath:
-      return "AWS_IOT_ENDPOINT must be host or host:port, without scheme or path";
-    case EndpointError::kBadPort: return "AWS_IOT_ENDPOINT port must be a number from 1 to 65535";
-    case EndpointError::kBadHost: return "AWS_IOT_ENDPOINT host is not a valid host name";
+      return AWS_IOT_TEXT("AWS_IOT_ENDPOINT must be host or host:port, without scheme or path");
+    case EndpointError::kBadPort: return AWS_IOT_TEXT("AWS_IOT_ENDPOINT port must be a number from 1 to 65535");
+    case EndpointError::kBadHost: return AWS_IOT_TEXT("AWS_IOT_ENDPOINT host is not a valid host name");
     case EndpointError::kIpAddress:
-      return "AWS_IOT_ENDPOINT is an IP address: TLS checks the name in the server certificate, "
-             "use the host name";
+      return AWS_IOT_TEXT("AWS_IOT_ENDPOINT is an IP address: TLS checks the name in the server certificate, "
+             "use the host name");
   }
-  return "unknown error";
+  return AWS_IOT_TEXT("unknown error");
 }
 
 SettingsError check_wifi(const char* ssid, const char* password) {
@@ -102,14 +104,14 @@ SettingsError check_wifi(const char* ssid, const char* password) {
 
 const char* settings_error_text(SettingsError error) {
   switch (error) {
-    case SettingsError::kOk: return "ok";
-    case SettingsError::kSsidEmpty: return "WIFI_SSID is empty";
-    case SettingsError::kSsidTooLong: return "WIFI_SSID is longer than 32 bytes";
+    case SettingsError::kOk: return AWS_IOT_TEXT("ok");
+    case SettingsError::kSsidEmpty: return AWS_IOT_TEXT("WIFI_SSID is empty");
+    case SettingsError::kSsidTooLong: return AWS_IOT_TEXT("WIFI_SSID is longer than 32 bytes");
     case SettingsError::kPasswordTooShort:
-      return "WIFI_PASSWORD is shorter than 8 characters (WPA2 minimum; empty means an open network)";
-    case SettingsError::kPasswordTooLong: return "WIFI_PASSWORD is longer than 64 characters";
+      return AWS_IOT_TEXT("WIFI_PASSWORD is shorter than 8 characters (WPA2 minimum; empty means an open network)");
+    case SettingsError::kPasswordTooLong: return AWS_IOT_TEXT("WIFI_PASSWORD is longer than 64 characters");
   }
-  return "unknown error";
+  return AWS_IOT_TEXT("unknown error");
 }
 
 }  // namespace awsiot

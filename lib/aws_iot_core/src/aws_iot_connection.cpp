@@ -1,5 +1,7 @@
 #include "aws_iot_connection.h"
 
+#include "aws_iot_text.h"
+
 namespace awsiot {
 
 Connection::Connection(const Timing& timing, RandomFn random, void* random_ctx)
@@ -131,27 +133,27 @@ void Connection::connect_result(uint32_t now, bool ok) {
 
 const char* state_name(State state) {
   switch (state) {
-    case State::kWifiConnecting: return "wifi-connecting";
-    case State::kWaitingForClock: return "waiting-for-clock";
-    case State::kConnecting: return "connecting";
-    case State::kConnected: return "connected";
-    case State::kBackoff: return "backoff";
+    case State::kWifiConnecting: return AWS_IOT_TEXT("wifi-connecting");
+    case State::kWaitingForClock: return AWS_IOT_TEXT("waiting-for-clock");
+    case State::kConnecting: return AWS_IOT_TEXT("connecting");
+    case State::kConnected: return AWS_IOT_TEXT("connected");
+    case State::kBackoff: return AWS_IOT_TEXT("backoff");
   }
-  return "unknown";
+  return AWS_IOT_TEXT("unknown");
 }
 
 const char* action_name(Action action) {
   switch (action) {
-    case Action::kNone: return "none";
-    case Action::kWifiBegin: return "wifi-begin";
-    case Action::kWifiTimeout: return "wifi-timeout";
-    case Action::kWifiLost: return "wifi-lost";
-    case Action::kStartClock: return "start-clock";
-    case Action::kClockTimeout: return "clock-timeout";
-    case Action::kConnect: return "connect";
-    case Action::kConnectionLost: return "connection-lost";
+    case Action::kNone: return AWS_IOT_TEXT("none");
+    case Action::kWifiBegin: return AWS_IOT_TEXT("wifi-begin");
+    case Action::kWifiTimeout: return AWS_IOT_TEXT("wifi-timeout");
+    case Action::kWifiLost: return AWS_IOT_TEXT("wifi-lost");
+    case Action::kStartClock: return AWS_IOT_TEXT("start-clock");
+    case Action::kClockTimeout: return AWS_IOT_TEXT("clock-timeout");
+    case Action::kConnect: return AWS_IOT_TEXT("connect");
+    case Action::kConnectionLost: return AWS_IOT_TEXT("connection-lost");
   }
-  return "unknown";
+  return AWS_IOT_TEXT("unknown");
 }
 
 }  // namespace awsiot

@@ -1,5 +1,8 @@
 // Numeric codes from the boards' libraries, in words.
 //
+// The returned texts are AWS_IOT_TEXT constants (in flash on the ESP8266): hand them to
+// a *printf "%s", never read them byte by byte on the board.
+//
 // The codes are passed in as plain integers so that this file needs no Arduino, BearSSL
 // or PubSubClient header; the values are those of the pinned versions (ESP8266 core
 // 3.1.2 with BearSSL, arduino-esp32 2.0.17, PubSubClient 2.8).
@@ -13,7 +16,7 @@ namespace awsiot {
 // A TLS alert number (RFC 5246 section 7.2), e.g. 48 -> "unknown CA".
 const char* tls_alert_text(int alert);
 
-// What an alert usually means when talking to AWS IoT Core, or "" when nothing to add.
+// What an alert usually means when talking to AWS IoT Core, or nullptr when nothing to add.
 const char* tls_alert_hint(int alert, bool received);
 
 // A BearSSL error code as WiFiClientSecure::getLastSSLError() returns it.
@@ -28,7 +31,7 @@ struct SslErrorInfo {
   Kind kind;
   int code;          // BearSSL code or alert number
   const char* text;  // words
-  const char* hint;  // what to check, may be ""
+  const char* hint;  // what to check, or nullptr
 };
 SslErrorInfo decode_bearssl_error(int error);
 
@@ -42,7 +45,7 @@ int bearssl_error_from_core(int returned, const char* core_text);
 void describe_bearssl_error(int error, char* out, size_t out_size);
 
 // A negative mbedTLS error code (arduino-esp32 2.x WiFiClientSecure::lastError()), what it
-// usually means with AWS IoT; "" when there is nothing to add to mbedTLS's own text.
+// usually means with AWS IoT; nullptr when there is nothing to add to mbedTLS's own text.
 const char* mbedtls_error_hint(int error);
 
 // PubSubClient::state(), e.g. -2 -> "connect failed (network or TLS)".

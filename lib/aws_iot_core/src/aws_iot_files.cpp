@@ -1,5 +1,7 @@
 #include "aws_iot_files.h"
 
+#include "aws_iot_text.h"
+
 #include <string.h>
 
 namespace awsiot {
@@ -40,42 +42,42 @@ FileFormat detect_format(const uint8_t* head, size_t head_len, size_t file_size)
 
 const char* format_name(FileFormat format) {
   switch (format) {
-    case FileFormat::kMissing: return "missing";
-    case FileFormat::kEmpty: return "empty";
-    case FileFormat::kDer: return "DER";
-    case FileFormat::kDerTrailingData: return "DER with trailing bytes";
-    case FileFormat::kDerTruncated: return "truncated DER";
-    case FileFormat::kPem: return "PEM";
-    case FileFormat::kUnknown: return "unknown format";
+    case FileFormat::kMissing: return AWS_IOT_TEXT("missing");
+    case FileFormat::kEmpty: return AWS_IOT_TEXT("empty");
+    case FileFormat::kDer: return AWS_IOT_TEXT("DER");
+    case FileFormat::kDerTrailingData: return AWS_IOT_TEXT("DER with trailing bytes");
+    case FileFormat::kDerTruncated: return AWS_IOT_TEXT("truncated DER");
+    case FileFormat::kPem: return AWS_IOT_TEXT("PEM");
+    case FileFormat::kUnknown: return AWS_IOT_TEXT("unknown format");
   }
-  return "unknown format";
+  return AWS_IOT_TEXT("unknown format");
 }
 
 const char* format_advice(FileFormat format, Expect expected) {
   switch (format) {
     case FileFormat::kMissing:
-      return "not in the filesystem image: put the files in certs/ and run `pio run -t uploadfs`";
+      return AWS_IOT_TEXT("not in the filesystem image: put the files in certs/ and run `pio run -t uploadfs`");
     case FileFormat::kEmpty:
-      return "is empty: check certs/, then run `pio run -t uploadfs`";
+      return AWS_IOT_TEXT("is empty: check certs/, then run `pio run -t uploadfs`");
     case FileFormat::kDerTrailingData:
-      return "has bytes after its DER object (BearSSL rejects it): let the plugin write data/, "
-             "then run `pio run -t uploadfs`";
+      return AWS_IOT_TEXT("has bytes after its DER object (BearSSL rejects it): let the plugin write data/, "
+             "then run `pio run -t uploadfs`");
     case FileFormat::kDerTruncated:
-      return "is cut short: run `pio run -t uploadfs` again";
+      return AWS_IOT_TEXT("is cut short: run `pio run -t uploadfs` again");
     case FileFormat::kPem:
       return expected == Expect::kDer
-                 ? "is PEM but this board needs DER (image built for esp32?): run "
-                   "`pio run -e esp8266 -t uploadfs`"
-                 : "ok";
+                 ? AWS_IOT_TEXT("is PEM but this board needs DER (image built for esp32?): run "
+                                "`pio run -e esp8266 -t uploadfs`")
+                 : AWS_IOT_TEXT("ok");
     case FileFormat::kDer:
       return expected == Expect::kPem
-                 ? "is DER but this board needs PEM (image built for esp8266?): run "
-                   "`pio run -e esp32 -t uploadfs`"
-                 : "ok";
+                 ? AWS_IOT_TEXT("is DER but this board needs PEM (image built for esp8266?): run "
+                                "`pio run -e esp32 -t uploadfs`")
+                 : AWS_IOT_TEXT("ok");
     case FileFormat::kUnknown:
-      return "is neither DER nor PEM: let the plugin write data/, then run `pio run -t uploadfs`";
+      return AWS_IOT_TEXT("is neither DER nor PEM: let the plugin write data/, then run `pio run -t uploadfs`");
   }
-  return "unknown format";
+  return AWS_IOT_TEXT("unknown format");
 }
 
 }  // namespace awsiot

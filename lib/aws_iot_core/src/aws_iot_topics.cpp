@@ -1,5 +1,7 @@
 #include "aws_iot_topics.h"
 
+#include "aws_iot_text.h"
+
 #include <string.h>
 
 namespace awsiot {
@@ -13,11 +15,11 @@ bool is_thing_name_char(char c) {
 
 const char* suffix_of(TopicKind kind) {
   switch (kind) {
-    case TopicKind::kTelemetry: return "/telemetry";
-    case TopicKind::kStatus: return "/status";
-    case TopicKind::kCommands: return "/commands";
+    case TopicKind::kTelemetry: return AWS_IOT_TEXT("/telemetry");
+    case TopicKind::kStatus: return AWS_IOT_TEXT("/status");
+    case TopicKind::kCommands: return AWS_IOT_TEXT("/commands");
   }
-  return "/unknown";
+  return AWS_IOT_TEXT("/unknown");
 }
 
 constexpr const char kPrefix[] = "devices/";
@@ -68,24 +70,24 @@ TopicError make_topic(char* out, size_t out_size, const char* thing_name, TopicK
 
 const char* name_error_text(NameError error) {
   switch (error) {
-    case NameError::kOk: return "ok";
-    case NameError::kEmpty: return "thing name is empty";
-    case NameError::kTooLong: return "thing name is longer than 128 bytes (AWS IoT client id limit)";
+    case NameError::kOk: return AWS_IOT_TEXT("ok");
+    case NameError::kEmpty: return AWS_IOT_TEXT("thing name is empty");
+    case NameError::kTooLong: return AWS_IOT_TEXT("thing name is longer than 128 bytes (AWS IoT client id limit)");
     case NameError::kBadCharacter:
-      return "thing name may only hold letters, digits, ':', '_' and '-'";
+      return AWS_IOT_TEXT("thing name may only hold letters, digits, ':', '_' and '-'");
   }
-  return "unknown error";
+  return AWS_IOT_TEXT("unknown error");
 }
 
 const char* topic_error_text(TopicError error) {
   switch (error) {
-    case TopicError::kOk: return "ok";
-    case TopicError::kBadThingName: return "invalid thing name or topic";
-    case TopicError::kTooLong: return "topic longer than 256 bytes (AWS IoT limit)";
-    case TopicError::kTooManySlashes: return "topic has more than 7 slashes (AWS IoT limit)";
-    case TopicError::kBufferTooSmall: return "topic buffer too small";
+    case TopicError::kOk: return AWS_IOT_TEXT("ok");
+    case TopicError::kBadThingName: return AWS_IOT_TEXT("invalid thing name or topic");
+    case TopicError::kTooLong: return AWS_IOT_TEXT("topic longer than 256 bytes (AWS IoT limit)");
+    case TopicError::kTooManySlashes: return AWS_IOT_TEXT("topic has more than 7 slashes (AWS IoT limit)");
+    case TopicError::kBufferTooSmall: return AWS_IOT_TEXT("topic buffer too small");
   }
-  return "unknown error";
+  return AWS_IOT_TEXT("unknown error");
 }
 
 }  // namespace awsiot
