@@ -238,13 +238,21 @@ void perform(awsiot::Action action) {
   }
 }
 
-void report_transition(awsiot::State from, awsiot::State to) {
-  if (from == awsiot::State::kWifiConnecting && to == awsiot::State::kWaitingForClock) {
+void report_wifi(bool wifi_up) {
+  static bool wifi_was_up = false;
+  if (wifi_up && !wifi_was_up) {
     LOGF("[wifi] connected: IP %s, RSSI %d dBm\n", WiFi.localIP().toString().c_str(),
-                  static_cast<int>(WiFi.RSSI()));
-  } else if (from == awsiot::State::kWaitingForClock && to == awsiot::State::kConnecting) {
+         static_cast<int>(WiFi.RSSI()));
+  }
+  wifi_was_up = wifi_up;
+}
+
+void report_clock() {
+  const awsiot::State state = g_connection.state();
+  if (g_last_state == awsiot::State::kWaitingForClock && state == awsiot::State::kConnecting) {
     print_utc("[time] clock set: ");
   }
+  g_last_state = state;
 }
 
 }  // namespace
@@ -294,15 +302,11 @@ void loop() {
   observed.wifi_up = WiFi.status() == WL_CONNECTED;
   observed.clock_valid = clock_valid();
   observed.mqtt_connected = g_mqtt.connected();
+  report_wifi(observed.wifi_up);
   perform(g_connection.step(now, observed));
+  report_clock();
 
-  const awsiot::State state = g_connection.state();
-  if (state != g_last_state) {
-    report_transition(g_last_state, state);
-    g_last_state = state;
-  }
-
-  if (state == awsiot::State::kConnected) {
+  if (g_connection.state() == awsiot::State::kConnected) {
     g_mqtt.loop();  // keep-alive, incoming commands
     if (g_telemetry_requested || awsiot::elapsed(millis(), g_last_telemetry_at, kTelemetryIntervalMs)) {
       g_telemetry_requested = false;

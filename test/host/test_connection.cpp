@@ -80,7 +80,7 @@ TEST_CASE("backoff grows with repeated failures and is reset by a success") {
     REQUIRE(c.step(t, kReady) == Action::kNone);
     REQUIRE(c.step(t, kReady) == Action::kConnect);
   }
-  CHECK(delays == std::vector<uint32_t>{1000, 1000, 2000, 4000, 8000, 16000});
+  CHECK(delays == std::vector<uint32_t>{1000, 2000, 4000, 8000, 16000, 32000});
   c.connect_result(t, true);
   CHECK(c.step(t + 100, kReady) == Action::kConnectionLost);  // dropped at once
   CHECK(c.last_delay_ms() == 1000);
@@ -128,6 +128,41 @@ TEST_CASE("WiFi timeout backs off and begins again; WiFi loss while connected is
   CHECK(d.step(back, kNothing) == Action::kWifiBegin);
   CHECK(d.step(back + 1, kWifiOnly) == Action::kNone);  // SNTP keeps running: no restart
   CHECK(d.state() == State::kWaitingForClock);
+}
+
+TEST_CASE("WiFi back by itself during a backoff is not dropped to begin again") {
+  Connection c(kDefaultTiming, lowest, nullptr);
+  CHECK(c.step(0, kNothing) == Action::kWifiBegin);
+  CHECK(c.step(kDefaultTiming.wifi_timeout_ms, kNothing) == Action::kWifiTimeout);
+  const uint32_t end = kDefaultTiming.wifi_timeout_ms + c.last_delay_ms();
+  CHECK(c.step(end, kWifiOnly) == Action::kStartClock);  // no kWifiBegin
+  CHECK(c.state() == State::kWaitingForClock);
+
+  Connection d(kDefaultTiming, lowest, nullptr);
+  const uint32_t t = to_first_connect(d, 0);
+  d.connect_result(t, true);
+  CHECK(d.step(t + 10, {false, true, false}) == Action::kWifiLost);
+  const uint32_t back = t + 10 + d.last_delay_ms();
+  CHECK(d.step(back, kReady) == Action::kNone);  // WiFi came back meanwhile
+  CHECK(d.state() == State::kWaitingForClock);
+  CHECK(d.step(back + 1, kReady) == Action::kNone);
+  CHECK(d.step(back + 2, kReady) == Action::kConnect);
+}
+
+TEST_CASE("the first MQTT retry is already spread by jitter, within 1 to 2 s") {
+  XorShift random{5};
+  uint32_t lowest_seen = UINT32_MAX, highest_seen = 0;
+  for (int run = 0; run < 200; ++run) {
+    Connection c(kDefaultTiming, XorShift::call, &random);
+    const uint32_t t = to_first_connect(c, 0);
+    c.connect_result(t, false);
+    const uint32_t d = c.last_delay_ms();
+    CHECK(d >= 1000);
+    CHECK(d <= 2000);
+    lowest_seen = d < lowest_seen ? d : lowest_seen;
+    highest_seen = d > highest_seen ? d : highest_seen;
+  }
+  CHECK(highest_seen - lowest_seen > 500);
 }
 
 TEST_CASE("timers work across the millis() wrap-around") {

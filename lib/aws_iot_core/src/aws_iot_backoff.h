@@ -19,8 +19,9 @@ struct BackoffConfig {
   uint32_t floor_ms;
 };
 
-// 1 s, 2 s, 4 s ... up to 2 minutes, never under 1 s.
-constexpr BackoffConfig kMqttBackoff = {1000u, 120000u, 1000u};
+// Ceilings 2 s, 4 s, 8 s ... 2 minutes; each delay drawn from [ceiling/2, ceiling], so the
+// first retry already comes 1 to 2 s later (spread, and never under AWS's 1 s).
+constexpr BackoffConfig kMqttBackoff = {2000u, 120000u, 1000u};
 // WiFi: start at 2 s, cap at 1 minute.
 constexpr BackoffConfig kWifiBackoff = {2000u, 60000u, 1000u};
 

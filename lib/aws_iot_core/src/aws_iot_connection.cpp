@@ -100,11 +100,13 @@ Action Connection::step(uint32_t now, const Observed& observed) {
 
     case State::kBackoff:
       if (!elapsed(now, entered_at_, delay_ms_)) return Action::kNone;
-      if (retry_state_ == State::kWifiConnecting || !observed.wifi_up) {
+      if (!observed.wifi_up) {
         enter(State::kWifiConnecting, now);
         return Action::kWifiBegin;
       }
-      if (retry_state_ == State::kWaitingForClock) {
+      // WiFi is up (the core may have reconnected by itself): never drop it to begin again.
+      if (retry_state_ == State::kWifiConnecting || retry_state_ == State::kWaitingForClock) {
+        if (retry_state_ == State::kWifiConnecting) wifi_backoff_.reset();
         enter(State::kWaitingForClock, now);
         if (!clock_started_) {
           clock_started_ = true;
