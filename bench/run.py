@@ -400,7 +400,8 @@ def section_devices(report, work, pki, runs, sizes, batch_runs):
     ])
     report.para(f"The DER files of both routes are byte-identical: {'yes' if same else 'NO'}. For one device "
                 f"the command line costs {cli_stat.median / manual_stat.median:.1f}× the three openssl "
-                "processes: Python's and cryptography's start-up, paid once per run.")
+                "processes: Python's and cryptography's start-up, paid once per run, and the RSA key check "
+                "described under the batches.")
 
     # Batches.
     largest = max(sizes)
