@@ -4,6 +4,7 @@ An ATS endpoint's chain ends in Amazon Root CA 1 (RSA) or Amazon Root CA 3 (ECC)
 depending on the negotiated cipher suite, so a board trusts both.
 """
 
+import functools
 import re
 
 LABELS = ("Amazon Root CA 1", "Amazon Root CA 3")
@@ -17,8 +18,12 @@ def bundle_path():
 
 def load(path=None):
     """[(label, x509.Certificate)] for Amazon Root CA 1 and 3, from the bundle at `path`."""
+    return list(_load(path or bundle_path()))
+
+
+@functools.lru_cache(maxsize=None)  # a batch of devices reads the bundle once per process
+def _load(path):
     from cryptography import x509
-    path = path or bundle_path()
     with open(path, "rb") as bundle:
         text = bundle.read()
     roots = []
@@ -31,7 +36,7 @@ def load(path=None):
             raise LookupError(f"{label} is not in the CA bundle {path}: update certifi "
                               "(pip install -U certifi) or put AmazonRootCA1.pem in certs/")
         roots.append((label, x509.load_pem_x509_certificate(match.group(1))))
-    return roots
+    return tuple(roots)
 
 
 def is_amazon_root(cert):

@@ -83,25 +83,8 @@ def prepare_device(job):
     return DeviceResult(name, True, warnings=tuple(result.findings.warnings), changed=changed)
 
 
-@contextlib.contextmanager
-def amazon_roots_loaded_once():
-    """Within the block, Amazon's roots are read from the CA bundle at most once.
-
-    provision.plan asks amazon_roots.load() for every device without its own CA;
-    the first answer is kept for this process and the processes it forks.
-    """
-    import functools
-
-    from . import amazon_roots
-    original = amazon_roots.load
-    amazon_roots.load = functools.lru_cache(maxsize=None)(original)
-    try:
-        yield
-    finally:
-        amazon_roots.load = original
-
-
 def _preload_roots():
+    """Read Amazon's roots once (amazon_roots caches them) before forking: every worker inherits them."""
     from . import amazon_roots
     with contextlib.suppress(OSError, LookupError):  # a device without a CA then reports the problem
         amazon_roots.load()
@@ -114,23 +97,20 @@ def run(jobs, workers, on_result=None):
     from . import provision  # noqa: F401  imported before forking: the workers inherit it
     workers = max(1, min(workers, len(jobs)))
     results = {}
-    with amazon_roots_loaded_once():
-        _preload_roots()
-        # fork: the workers inherit the loaded modules and roots. Where there is no fork
-        # (Windows), the devices are prepared in this process.
+    _preload_roots()
+    # fork: the workers inherit the loaded modules and roots. Where there is no fork
+    # (Windows), the devices are prepared in this process.
+    with contextlib.ExitStack() as stack:
         if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
             stream = map(prepare_device, jobs)
-            for result in stream:
-                results[result.name] = result
-                if on_result:
-                    on_result(result)
         else:
+            pool = stack.enter_context(multiprocessing.get_context("fork").Pool(workers))
             chunk = max(1, min(16, len(jobs) // (workers * 8)))
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for result in pool.imap_unordered(prepare_device, jobs, chunksize=chunk):
-                    results[result.name] = result
-                    if on_result:
-                        on_result(result)
+            stream = pool.imap_unordered(prepare_device, jobs, chunksize=chunk)
+        for result in stream:
+            results[result.name] = result
+            if on_result:
+                on_result(result)
     return [results[job.data_dir.name] for job in jobs]
 
 

@@ -6,6 +6,7 @@ with basicConstraints CA:TRUE, public keys are ignored (AWS hands one out that
 the board does not need).
 """
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .errors import InputError
 
@@ -100,7 +102,7 @@ def load_folder(folder, display_root, passphrase=None):
                     notes.append(f"{source}: ignored, {_IGNORED_LABELS[label]}")
                 else:
                     notes.append(f"{source}: ignored, a PEM block of type {label}")
-            except _KeyPassphraseProblem as reason:
+            except _KeyProblem as reason:
                 problems.append(f"{source}: {reason}")
             except (ValueError, TypeError):
                 kind = "certificate" if label == "CERTIFICATE" else "private key"
@@ -111,7 +113,7 @@ def load_folder(folder, display_root, passphrase=None):
     return _sort(certs, _unique_keys(keys), notes, shown)
 
 
-class _KeyPassphraseProblem(Exception):
+class _KeyProblem(Exception):
     pass
 
 
@@ -134,19 +136,34 @@ def _pem_blocks(data):
 def _load_key(block, passphrase):
     encrypted = b"ENCRYPTED" in block.split(b"\n", 2)[0] or b"Proc-Type: 4,ENCRYPTED" in block
     if encrypted and not passphrase:
-        raise _KeyPassphraseProblem("the private key is encrypted: set AWS_IOT_KEY_PASSPHRASE "
+        raise _KeyProblem("the private key is encrypted: set AWS_IOT_KEY_PASSPHRASE "
                                     "(environment or .env) so it can be decrypted on this PC")
     password = passphrase.encode("utf-8") if encrypted else None
     try:
-        return serialization.load_pem_private_key(block, password=password)
+        # cryptography's RSA validation costs ~35 ms a key, mostly primality tests; the arithmetic
+        # checks below cover what the board relies on (all private parts fit together) in microseconds.
+        key = serialization.load_pem_private_key(block, password=password, unsafe_skip_rsa_key_validation=True)
     except ValueError:
         if encrypted:
-            raise _KeyPassphraseProblem("the private key could not be decrypted with "
+            raise _KeyProblem("the private key could not be decrypted with "
                                         "AWS_IOT_KEY_PASSPHRASE: check the passphrase") from None
         raise
     except UnsupportedAlgorithm:
-        raise _KeyPassphraseProblem("the private key uses an algorithm this PC's cryptography "
-                                    "library cannot read: use an RSA or EC P-256 / P-384 key") from None
+        raise _KeyProblem("the private key uses an algorithm this PC's cryptography "
+                          "library cannot read: use an RSA or EC P-256 / P-384 key") from None
+    if isinstance(key, rsa.RSAPrivateKey) and not _rsa_parts_fit(key):
+        raise _KeyProblem("the RSA private key is damaged (its private parts do not fit its public key): "
+                          "download it again")
+    return key
+
+
+def _rsa_parts_fit(key):
+    """n = pq, e·d = 1 mod lcm(p-1, q-1), and the CRT parts BearSSL signs with agree with d."""
+    numbers = key.private_numbers()
+    public = numbers.public_numbers
+    p, q, d = numbers.p, numbers.q, numbers.d
+    return (p * q == public.n and public.e * d % math.lcm(p - 1, q - 1) == 1
+            and numbers.dmp1 == d % (p - 1) and numbers.dmq1 == d % (q - 1) and numbers.iqmp * q % p == 1)
 
 
 def _unique_keys(keys):

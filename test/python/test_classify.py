@@ -145,3 +145,18 @@ def test_readme_and_hidden_files_are_left_alone(tmp_path):
     (tmp_path / ".gitkeep").write_text("")
     material = load(tmp_path)
     assert "certs/README.md: ignored, not a PEM file" in material.notes
+
+
+@pytest.mark.parametrize("damage", ["d", "dmp1", "iqmp"])
+def test_damaged_rsa_key_is_caught_though_its_public_part_matches(tmp_path, damage):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    identity = Identity(kind="rsa2048")
+    identity.write_aws_style(tmp_path)
+    numbers = identity.key.private_numbers()
+    parts = {name: getattr(numbers, name) for name in ("p", "q", "d", "dmp1", "dmq1", "iqmp")}
+    parts[damage] += 2
+    broken = rsa.RSAPrivateNumbers(**parts, public_numbers=numbers.public_numbers)
+    damaged = broken.private_key(unsafe_skip_rsa_key_validation=True)
+    (tmp_path / "a1b2c3d4e5-private.pem.key").write_bytes(key_pem(damaged))
+    with pytest.raises(InputError, match="the RSA private key is damaged"):
+        load(tmp_path)
