@@ -162,22 +162,20 @@ def declare(env):
     # The filesystem image is built from $PROJECT_DATA_DIR: point it at our output folder.
     env.Replace(PROJECT_DATA_DIR=data_dir, AWS_IOT_OPTIONS=opts)
     work_dir = os.path.join(env.subst("$BUILD_DIR"), "aws_iot")
-    settings = secrets.read_settings(project_dir)
+    # SCons keeps Value contents in .sconsign, so it only ever sees a hash of the settings.
+    settings_hash = secrets.source_fingerprint(project_dir)
 
-    # secrets.h: SCons keeps Value contents in .sconsign, so it gets a hash of the values.
-    header = env.Command(os.path.join(work_dir, "secrets.h"), env.Value(secrets.fingerprint(settings)),
+    header = env.Command(os.path.join(work_dir, "secrets.h"), env.Value(settings_hash),
                          env.VerboseAction(write_secrets_header, "Generating secrets.h"))
     env.Precious(header)  # rewritten only when the text changes, so its mtime means something
     env.Append(CPPPATH=[work_dir])
 
     certs_dir = os.path.join(project_dir, opts.certs_dir)
     inputs = sorted(os.path.join(certs_dir, n) for n in _list(certs_dir))
-    # Everything the outputs depend on besides the files themselves, hashed: the endpoint and
-    # the passphrase must not land in .sconsign.
-    config = "\0".join([target, opts.key_format, data_dir, certs_dir, settings.get("AWS_IOT_ENDPOINT", ""),
-                        env.GetProjectOption("board_build.filesystem", ""),
-                        settings.get("AWS_IOT_KEY_PASSPHRASE", "")])
-    config = hashlib.sha256(config.encode("utf-8", "surrogateescape")).hexdigest()
+    # Everything the outputs depend on besides the files themselves (the endpoint and the
+    # passphrase are in the settings hash).
+    config = "\0".join([target, opts.key_format, data_dir, certs_dir, settings_hash,
+                        env.GetProjectOption("board_build.filesystem", "")])
     prepared = env.Command(os.path.join(work_dir, "prepared.txt"), inputs + [env.Value(config)],
                            env.VerboseAction(prepare_step, "Preparing the board's certificate files"))
     env.Precious(prepared)

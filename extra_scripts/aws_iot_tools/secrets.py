@@ -51,14 +51,20 @@ def header_values(settings):
     return [(name, settings[name]) for name in REQUIRED + OPTIONAL if name in settings]
 
 
-def fingerprint(settings):
-    """A hash standing in for the values where a build system must store something.
-
-    SCons keeps `env.Value(...)` contents in .sconsign.dblite: give it this, never the values.
-    """
+def source_fingerprint(project_dir, environ=None):
+    """A hash of everything read_settings would read, without parsing .env (python-dotenv stays
+    unimported on a no-op build). Changes whenever any value may have changed."""
+    environ = os.environ if environ is None else environ
     digest = hashlib.sha256()
-    for name, value in header_values(settings):
-        digest.update(name.encode() + b"\0" + value.encode("utf-8", "surrogateescape") + b"\0")
+    for name in REQUIRED + OPTIONAL + PLUGIN_ONLY:
+        value = environ.get(name)
+        digest.update(name.encode() + (b"\1" + value.encode("utf-8", "surrogateescape") if value is not None else b"")
+                      + b"\0")
+    try:
+        with open(os.path.join(project_dir, ".env"), "rb") as dotenv:
+            digest.update(b".env\0" + dotenv.read())
+    except FileNotFoundError:
+        pass
     return digest.hexdigest()
 
 

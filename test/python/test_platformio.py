@@ -57,6 +57,15 @@ def test_changed_value_recompiles_only_what_includes_secrets(project):
     changed = pio(project, env={**SECRETS, "WIFI_PASSWORD": "another-one"})
     assert changed.returncode == 0, ph.output(changed)
     assert ph.compiled_files(changed) == [".pio/build/esp8266/src/secrets_user.o"]
+    # The same through .env, under the process environment: only a value that wins counts.
+    without_ssid = {k: v for k, v in SECRETS.items() if k != "WIFI_SSID"}
+    (project / ".env").write_text("WIFI_SSID=from-dotenv\nWIFI_PASSWORD=ignored, the environment wins\n")
+    via_dotenv = pio(project, env={**without_ssid, "WIFI_PASSWORD": "another-one"})
+    assert ph.compiled_files(via_dotenv) == [".pio/build/esp8266/src/secrets_user.o"]
+    header = (ph.build_dir(project, "esp8266") / "aws_iot" / "secrets.h").read_text()
+    assert '"from-dotenv"' in header and '"another-one"' in header
+    (project / ".env").write_text("WIFI_SSID=from-dotenv\nWIFI_PASSWORD=changed, still overridden\n")
+    assert ph.compiled_files(pio(project, env={**without_ssid, "WIFI_PASSWORD": "another-one"})) == []
 
 
 def test_secrets_never_reach_the_log_or_sconsign(project):

@@ -91,9 +91,13 @@ def test_dotenv_under_the_process_environment(tmp_path):
     assert settings["AWS_IOT_THING_NAME"] == "env-thing"
 
 
-def test_fingerprint_changes_with_any_value_and_hides_them():
-    one = secrets.fingerprint(BASE)
-    assert one != secrets.fingerprint({**BASE, "WIFI_PASSWORD": "pw2"})
+def test_source_fingerprint_changes_with_any_source_and_hides_values(tmp_path):
+    one = secrets.source_fingerprint(tmp_path, BASE)
+    assert one == secrets.source_fingerprint(tmp_path, {**BASE, "UNRELATED": "x"})
+    assert one != secrets.source_fingerprint(tmp_path, {**BASE, "WIFI_PASSWORD": "pw2"})
+    assert one != secrets.source_fingerprint(tmp_path, {**BASE, "AWS_IOT_KEY_PASSPHRASE": ""})
+    (tmp_path / ".env").write_text("WIFI_SSID=other\n")
+    assert one != secrets.source_fingerprint(tmp_path, BASE)
     assert "pw" not in one and len(one) == 64
 
 
