@@ -26,15 +26,15 @@ def write_if_changed(path, data, private=False):
     """
     path = Path(path)
     mode = PRIVATE_MODE if private else PUBLIC_MODE
+    if _holds(path, data):
+        if private and (path.stat().st_mode & 0o777) != mode:
+            os.chmod(path, mode)
+        return False
     try:
-        if path.read_bytes() == data:
-            if private and (path.stat().st_mode & 0o777) != mode:
-                os.chmod(path, mode)
-            return False
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except FileNotFoundError:  # first write into a new folder
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)  # before any byte is written: a key is never readable by others
         with os.fdopen(fd, "wb") as handle:
@@ -47,6 +47,17 @@ def write_if_changed(path, data, private=False):
             os.unlink(temp)
         raise
     return True
+
+
+def _holds(path, data):
+    """True when the file at `path` has exactly `data`; a size check spares most reads."""
+    try:
+        if os.stat(path).st_size != len(data):
+            return False
+        with open(path, "rb") as handle:
+            return handle.read() == data
+    except FileNotFoundError:
+        return False
 
 
 def manifest_path(state_dir, output_dir, target):
