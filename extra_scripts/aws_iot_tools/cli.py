@@ -1,8 +1,8 @@
 """The command line, for Arduino IDE users and scripts: the same jobs as the PlatformIO targets.
 
-    python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe [--project-dir DIR] ...
+    python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo [--project-dir DIR] ...
 
-Exit status: 0 success, 1 wrong input (one line per problem on stderr), 2 usage error.
+Exit status: 0 success, 1 wrong input (one line per problem on stderr), 2 usage error (argparse).
 """
 
 import argparse
@@ -14,7 +14,7 @@ from . import options as options_mod
 from . import projectini, secrets, targets
 from .errors import InputError
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INPUT = 0, 1
 
 
 def build_job(project_dir, opts, settings, filesystem=None, state_dir=None):
@@ -106,8 +106,7 @@ def run_prepare_or_check(args, environ, out, err):
 def run_dev_certs(args, environ, out):
     from . import devpki
     _, ini = projectini.read_env(args.project_dir)
-    key_type = args.key_type or ini.get(options_mod.ini_name("dev_key_type")) \
-        or environ.get(options_mod.env_name("dev_key_type")) or "ec"
+    key_type = options_mod.resolve(lambda key: ini.get(key, ""), environ, {"dev_key_type": args.key_type}).dev_key_type
     if key_type not in options_mod.DEV_KEY_TYPES:
         raise InputError(f"unknown development key type {key_type!r}: use ec or rsa")
     folder = Path(args.project_dir).resolve() / options_mod.DEV_CERTS_DIR
