@@ -50,40 +50,34 @@ class Plan:
 def plan(job):
     """Read, classify and check; raise InputError with every problem found."""
     findings = checks.Findings()
-    problems = []
     if job.target not in targets.TARGETS:
-        problems.append(f"unknown target {job.target!r}: set custom_aws_iot_target (or --target) to "
-                        f"{' or '.join(targets.TARGETS)}")
+        findings.errors.append(f"unknown target {job.target!r}: set custom_aws_iot_target (or --target) to "
+                               f"{' or '.join(targets.TARGETS)}")
     if job.key_format not in targets.KEY_FORMATS:
-        problems.append(f"unknown key format {job.key_format!r}: set custom_aws_iot_key_format to "
-                        f"{' or '.join(targets.KEY_FORMATS)}")
-    fs_findings = check_filesystem(job.filesystem)
-    findings.extend(fs_findings)
-    problems += fs_findings.errors
+        findings.errors.append(f"unknown key format {job.key_format!r}: set custom_aws_iot_key_format to "
+                               f"{' or '.join(targets.KEY_FORMATS)}")
+    findings.extend(check_filesystem(job.filesystem))
     endpoint = None
     if job.settings.get("AWS_IOT_ENDPOINT"):
         try:
             endpoint = parse_endpoint(job.settings["AWS_IOT_ENDPOINT"])
         except ValueError as error:
-            problems.append(str(error))
+            findings.errors.append(str(error))
     try:
         material = pki.load_folder(job.certs_dir, job.shown(job.certs_dir),
                                    job.settings.get("AWS_IOT_KEY_PASSPHRASE"))
     except InputError as error:
-        raise InputError(problems + error.problems) from None
+        raise InputError(findings.errors + error.problems) from None
     findings.infos += material.notes
     anchors, anchor_note = trust_anchors(material)
     findings.infos.append(anchor_note)
-    now = job.now or datetime.datetime.now(datetime.timezone.utc)
-    material_findings = checks.check_material(material, anchors, endpoint, now)
-    findings.infos += material_findings.infos
-    findings.warnings += material_findings.warnings
-    problems += material_findings.errors
     if len(anchors) > targets.MAX_ANCHORS:
-        problems.append(f"{job.shown(job.certs_dir)}/: {len(anchors)} CA certificates, at most "
-                        f"{targets.MAX_ANCHORS} are supported: keep the roots your endpoint needs")
-    if problems:
-        raise InputError(problems)
+        findings.errors.append(f"{job.shown(job.certs_dir)}/: {len(anchors)} CA certificates, at most "
+                               f"{targets.MAX_ANCHORS} are supported: keep the roots your endpoint needs")
+    now = job.now or datetime.datetime.now(datetime.timezone.utc)
+    findings.extend(checks.check_material(material, anchors, endpoint, now))
+    if findings.errors:
+        raise InputError(findings.errors)
     outputs = targets.render(job.target, material.device.cert, material.key.key,
                              [a.cert for a in anchors], job.key_format)
     return Plan(outputs=outputs, findings=findings, material=material, anchors=anchors)
