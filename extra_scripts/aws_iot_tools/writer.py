@@ -18,11 +18,12 @@ PRIVATE_MODE = 0o600
 PUBLIC_MODE = 0o644
 
 
-def write_if_changed(path, data, private=False):
+def write_if_changed(path, data, private=False, durable=True):
     """Atomically replace `path` with `data` unless it already holds exactly that.
 
     Returns True when the file was written. Unchanged files keep their mtime, so
-    nothing downstream rebuilds.
+    nothing downstream rebuilds. `durable` fsyncs the bytes before the rename: needed
+    for what cannot be made again (a CA key), not for outputs derived from certs/.
     """
     path = Path(path)
     mode = PRIVATE_MODE if private else PUBLIC_MODE
@@ -39,8 +40,9 @@ def write_if_changed(path, data, private=False):
         os.fchmod(fd, mode)  # before any byte is written: a key is never readable by others
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -80,21 +82,23 @@ def locked(path):
 def sync_outputs(output_dir, outputs, manifest):
     """Write `outputs` ([targets.Output]) into output_dir; returns [(name, action)].
 
-    action is "written", "unchanged" or "removed".
+    action is "written", "unchanged" or "removed". No fsync: every output is derived from
+    certs/ and compared byte for byte on the next run, so a file a crash left short is simply
+    written again (and an fsync per file made a batch of devices three times slower).
     """
     output_dir = Path(output_dir)
     results = []
     with locked(manifest):
         previous = _read_manifest(manifest)
         for output in outputs:
-            written = write_if_changed(output_dir / output.name, output.data, output.private)
+            written = write_if_changed(output_dir / output.name, output.data, output.private, durable=False)
             results.append((output.name, "written" if written else "unchanged"))
         current = sorted(o.name for o in outputs)
         for stale in sorted(set(previous) - set(current)):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(output_dir / stale)
                 results.append((stale, "removed"))
-        write_if_changed(manifest, (json.dumps(current, indent=1) + "\n").encode())
+        write_if_changed(manifest, (json.dumps(current, indent=1) + "\n").encode(), durable=False)
     return results
 
 
