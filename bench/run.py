@@ -473,10 +473,10 @@ def section_devices(report, work, pki, runs, sizes, batch_runs):
     report.para(f"The {largest:,} devices' files of both routes are byte-identical: {'yes' if identical else 'NO'}.")
     report.para("Where the batch's time goes: validating a device (parsing, the key/certificate match, "
                 "the RSA key's arithmetic checks, dates, issuer) and encoding its DER files take about a "
-                "millisecond; most of the rest is the file system: a temporary file, an fsync and a rename "
-                "for each output and the manifest, so on a disk with slow metadata operations a second job "
-                "gains less than the second core promises. openssl pays a process start for each of its "
-                "three commands per device.")
+                "millisecond; the rest is the file system: a temporary file and a rename for each output "
+                "and the manifest (no fsync: the outputs are derived and compared byte for byte on the next "
+                "run), which on a disk with slow metadata operations also limits what a second job gains. "
+                "openssl pays a process start for each of its three commands per device.")
     report.para(f"Goal (≥ 10× faster than the openssl loop at {largest:,} devices, linear): "
                 f"{goal(speedup >= 10 and linear)} — {speedup:.1f}× with 2 jobs "
                 f"({results[largest, 1][1].median / results[largest, 1][0].median:.1f}× with 1 job); "
