@@ -12,13 +12,11 @@ import sys
 from pathlib import Path
 
 from . import endpoint as endpoint_module
-from . import native
+from . import native, targets
 from .native import python_client
 
-TARGETS = ("esp8266", "esp32")
 DEFAULT_CLIENT_ID = "aws-iot-probe"
 DEFAULT_TIMEOUT_S = 10.0
-MAX_EXTRA_ANCHORS = 16
 LIBRARY_LABELS = {
     "bearssl": "BearSSL (the ESP8266's TLS library)",
     "mbedtls": "mbedTLS (the ESP32's TLS library)",
@@ -43,9 +41,14 @@ def data_files(data_dir, target=None):
     data_dir = Path(data_dir)
     target = target or _detect_target(data_dir)
     if target == "esp8266":
-        extra = [data_dir / f"ca_{i}.der" for i in range(2, MAX_EXTRA_ANCHORS + 2)]
-        files = DataFiles(target, (data_dir / "ca.der", *(p for p in extra if p.exists())),
-                          data_dir / "cert.der", data_dir / "private.der")
+        # As the board reads them: ca.der, then ca_2.der, ... until one is missing.
+        anchors = [data_dir / targets.anchor_name(0)]
+        for index in range(1, targets.MAX_ANCHORS):
+            path = data_dir / targets.anchor_name(index)
+            if not path.exists():
+                break
+            anchors.append(path)
+        files = DataFiles(target, tuple(anchors), data_dir / "cert.der", data_dir / "private.der")
     elif target == "esp32":
         files = DataFiles(target, (data_dir / "ca.pem",), data_dir / "cert.pem",
                           data_dir / "private.pem")
@@ -239,7 +242,7 @@ def describe(outcome, files, host, port):
 
 def add_arguments(parser):
     parser.add_argument("--project-dir", default=".", help="PlatformIO project folder (default: .)")
-    parser.add_argument("--target", choices=TARGETS,
+    parser.add_argument("--target", choices=targets.TARGETS,
                         help="which board's files and TLS library (default: what data/ holds)")
     parser.add_argument("--data-dir", help="folder with the board's files (default: <project>/data)")
     parser.add_argument("--endpoint", help="host or host:port (default: AWS_IOT_ENDPOINT, port 8883)")
