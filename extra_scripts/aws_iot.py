@@ -22,37 +22,56 @@ import sys
 
 # What the plugin needs in the Python that runs it (PlatformIO's own has none of them);
 # the same lines as requirements.txt.
-REQUIREMENTS = {"cryptography": "cryptography>=42", "certifi": "certifi>=2023.7.22", "dotenv": "python-dotenv>=1.0"}
+REQUIREMENTS = {"cryptography": "cryptography>=42", "certifi": "certifi>=2023.7.22", "dotenv": "python-dotenv>=1.0",
+                "filelock": "filelock>=3.12"}
 FILESYSTEM_TARGETS = ("buildfs", "uploadfs", "uploadfsota")
+# The oldest Python the plugin runs on (PlatformIO uses the system's Python 3); a test checks
+# it with vermin.
+MIN_PYTHON = (3, 9)
 
 
 def missing_requirements():
     return [spec for module, spec in REQUIREMENTS.items() if importlib.util.find_spec(module) is None]
 
 
-def run_command_line():
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+def require_packages():
     missing = missing_requirements()
     if missing:
         print(f"error: missing Python packages: run `{sys.executable} -m pip install "
               f"{' '.join(repr(s) for s in missing)}`", file=sys.stderr)
         sys.exit(1)
-    from aws_iot_tools.cli import main
-    sys.exit(main())
 
+
+def run_command_line():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    # A console whose code page lacks a character (cp1252, cp437 on Windows) shows it as \xNN
+    # instead of failing: file names come from the user.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    from aws_iot_tools.cli import main
+    sys.exit(main(before_run=require_packages))
+
+
+if sys.version_info < MIN_PYTHON:
+    sys.exit(f"aws_iot: Python {'.'.join(map(str, MIN_PYTHON))} or newer is needed, this is "
+             f"{sys.version.split()[0]} ({sys.executable})")
 
 if __name__ == "__main__":
     run_command_line()
 
 # ---- PlatformIO / SCons from here on -----------------------------------------------------------
-
-Import("env")  # noqa: F821 - provided by SCons
-
-from SCons.Errors import UserError  # noqa: E402
-from SCons.Script import COMMAND_LINE_TARGETS  # noqa: E402
+# `batch` starts its workers with spawn, which runs this file again as __mp_main__ in each
+# worker: there it must only define, never touch SCons.
+UNDER_SCONS = __name__ not in ("__main__", "__mp_main__")
+if UNDER_SCONS:
+    Import("env")  # noqa: F821 - provided by SCons
+    from SCons.Errors import UserError
+    from SCons.Script import COMMAND_LINE_TARGETS
 
 from aws_iot_tools import options, secrets, targets  # noqa: E402  (light: no cryptography)
 from aws_iot_tools.errors import InputError  # noqa: E402
+from aws_iot_tools.portable import option_path  # noqa: E402
 
 
 def install_requirements(env):
@@ -157,7 +176,12 @@ def declare(env):
     project_dir = env.subst("$PROJECT_DIR")
     opts = options.resolve(lambda name: env.GetProjectOption(name, ""), os.environ)
     target = opts.target or targets.target_for_platform(env.get("PIOPLATFORM")) or ""
-    data_dir = os.path.join(project_dir, opts.data_dir) if opts.data_dir else env.subst("$PROJECT_DATA_DIR")
+    try:  # a folder option written on Windows (certs\dev, C:\certs) read here
+        data_dir = option_path(project_dir, opts.data_dir, os.name) if opts.data_dir else env.subst("$PROJECT_DATA_DIR")
+        certs_dir = option_path(project_dir, opts.certs_dir, os.name)
+    except ValueError as error:
+        sys.stderr.write(f"aws_iot: {error}\n")
+        env.Exit(1)
     opts = options.Options(**{**opts.__dict__, "target": target, "data_dir": data_dir})
     # The filesystem image is built from $PROJECT_DATA_DIR: point it at our output folder.
     env.Replace(PROJECT_DATA_DIR=data_dir, AWS_IOT_OPTIONS=opts)
@@ -170,7 +194,6 @@ def declare(env):
     env.Precious(header)  # rewritten only when the text changes, so its mtime means something
     env.Append(CPPPATH=[work_dir])
 
-    certs_dir = os.path.join(project_dir, opts.certs_dir)
     inputs = sorted(os.path.join(certs_dir, n) for n in _list(certs_dir))
     # Everything the outputs depend on besides the files themselves (the endpoint and the
     # passphrase are in the settings hash).
@@ -207,6 +230,6 @@ def _list(folder):
 
 
 # `pio run -t clean` stops right after the pre: scripts: nothing to declare or install for it.
-if not env.IsCleanTarget():  # noqa: F821
+if UNDER_SCONS and not env.IsCleanTarget():  # noqa: F821
     install_requirements(env)  # noqa: F821
     declare(env)  # noqa: F821

@@ -10,9 +10,13 @@ failing device is reported in one line and the others go on; the exit status is 
 when any device failed.
 
 Imports stay light here (no cryptography): the command line imports this module to
-declare its arguments. The heavy modules are imported once in the parent before the
-workers fork, and Amazon's roots are loaded there once, so no worker reads the CA
-bundle again per device.
+declare its arguments. Workers start with spawn on every system (Windows has no fork;
+on macOS fork is unsafe and spawn the default): each imports the plugin's modules and
+reads Amazon's roots once, when it starts, never again per device.
+
+Device folder names become output folder names, so a name Windows cannot have (CON,
+NUL, COM1...) or two names that differ only in case (one folder on Windows and macOS)
+stop the batch before anything is written.
 """
 
 import contextlib
@@ -83,28 +87,38 @@ def prepare_device(job):
     return DeviceResult(name, True, warnings=tuple(result.findings.warnings), changed=changed)
 
 
-def _preload_roots():
-    """Read Amazon's roots once (amazon_roots caches them) before forking: every worker inherits them."""
-    from . import amazon_roots
+def name_problems(names):
+    """One line per device folder name that cannot be an output folder on every system."""
+    from .portable import case_collisions, windows_name_problem
+    problems = [f"{name}: {windows_name_problem(name)}: rename the device folder"
+                for name in names if windows_name_problem(name)]
+    problems += [f"{' and '.join(group)}: one folder where case is ignored (Windows, macOS): "
+                 "rename all but one" for group in case_collisions(names)]
+    return problems
+
+
+def _worker_start():
+    """Each worker's start: the plugin's modules and Amazon's roots (amazon_roots caches them)."""
+    from . import amazon_roots, provision  # noqa: F401
     with contextlib.suppress(OSError, LookupError):  # a device without a CA then reports the problem
         amazon_roots.load()
 
 
-def run(jobs, workers, on_result=None):
-    """prepare_device for every job over `workers` processes; [DeviceResult] in the jobs' order."""
-    import multiprocessing
+def run(jobs, workers, on_result=None, start_method="spawn"):
+    """prepare_device for every job over `workers` processes; [DeviceResult] in the jobs' order.
 
-    from . import provision  # noqa: F401  imported before forking: the workers inherit it
+    start_method is spawn, which every system has; bench/run.py also measures fork.
+    """
+    import multiprocessing
     workers = max(1, min(workers, len(jobs)))
     results = {}
-    _preload_roots()
-    # fork: the workers inherit the loaded modules and roots. Where there is no fork
-    # (Windows), the devices are prepared in this process.
     with contextlib.ExitStack() as stack:
-        if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        if workers == 1:
+            _worker_start()
             stream = map(prepare_device, jobs)
         else:
-            pool = stack.enter_context(multiprocessing.get_context("fork").Pool(workers))
+            context = multiprocessing.get_context(start_method)
+            pool = stack.enter_context(context.Pool(workers, initializer=_worker_start))
             chunk = max(1, min(16, len(jobs) // (workers * 8)))
             stream = pool.imap_unordered(prepare_device, jobs, chunksize=chunk)
         for result in stream:
@@ -169,6 +183,11 @@ def main(args, environ=None, out=None, err=None):
     if not devices:
         print(f"error: {devices_dir}: no device subfolders: put each device's PEM files in "
               f"{devices_dir}/<device name>/", file=err)
+        return EXIT_FAILED
+    problems = name_problems([d.name for d in devices])
+    for problem in problems:
+        print(f"error: {problem}", file=err)
+    if problems:
         return EXIT_FAILED
     out_dir = Path(args.out)
     if out_dir.resolve() in {d.resolve() for d in devices} or out_dir.resolve() == devices_dir.resolve():

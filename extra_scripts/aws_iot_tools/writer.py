@@ -3,11 +3,15 @@ removal of exactly the files this plugin wrote before and no longer produces.
 
 What the plugin wrote is kept in a small manifest per (output folder, target),
 outside the folder itself so that it never lands in the filesystem image.
-A file lock serialises two builds (two envs, or two terminals) on one folder.
+A file lock (filelock: msvcrt on Windows, fcntl elsewhere) serialises two builds
+(two envs, or two terminals) on one folder.
+
+File modes: where the system has them (Linux, macOS) a private file is 0600 from its
+creation on. Windows has no such modes (os.chmod only sets the read-only flag): there
+the user profile folder's access list is what keeps a key from other accounts.
 """
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -16,6 +20,8 @@ from pathlib import Path
 
 PRIVATE_MODE = 0o600
 PUBLIC_MODE = 0o644
+# False on Windows: there modes are not what protects a file, so there is nothing to repair.
+HAS_FILE_MODES = os.name == "posix"
 
 
 def write_if_changed(path, data, private=False, durable=True):
@@ -28,16 +34,19 @@ def write_if_changed(path, data, private=False, durable=True):
     path = Path(path)
     mode = PRIVATE_MODE if private else PUBLIC_MODE
     if _holds(path, data):
-        if private and (path.stat().st_mode & 0o777) != mode:
+        if private and HAS_FILE_MODES and (path.stat().st_mode & 0o777) != mode:
             os.chmod(path, mode)
         return False
+    # mkstemp creates the file 0600 (O_EXCL, on every system): a key is never readable by
+    # others, not even before its first byte. Public files are opened up before writing.
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except FileNotFoundError:  # first write into a new folder
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, mode)  # before any byte is written: a key is never readable by others
+        if not private and HAS_FILE_MODES:
+            os.chmod(temp, PUBLIC_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             if durable:
@@ -69,14 +78,12 @@ def manifest_path(state_dir, output_dir, target):
 
 @contextlib.contextmanager
 def locked(path):
+    """Hold `path`.lock for the block: one build at a time on one output folder."""
+    from filelock import FileLock  # a run-time requirement (requirements.txt)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with FileLock(str(path.with_suffix(".lock"))):
+        yield
 
 
 def sync_outputs(output_dir, outputs, manifest):
