@@ -90,16 +90,19 @@ def free_port(bind="127.0.0.1"):
 
 
 def current_user():
-    """The account running us, for mosquitto's `user` line; None where there are no POSIX users.
+    """The account running us, for mosquitto's `user` line; None on Windows, where mosquitto
+    ignores it.
 
     mosquitto started as root drops to user `mosquitto`, which cannot read a private
-    folder; naming the user who runs it keeps the files readable. On Windows mosquitto
-    ignores `user`, and there is no pwd module.
+    folder; naming the user who runs it keeps the files readable.
     """
-    try:
-        import pwd
-    except ImportError:
+    if os.name == "nt":
         return None
+    try:
+        import pwd  # POSIX only
+    except ImportError:
+        import getpass
+        return getpass.getuser()
     return pwd.getpwuid(os.geteuid()).pw_name
 
 
