@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, clean_environ, run_cli, snapshot
+from conftest import REPO, assert_mode, clean_environ, run_cli, snapshot
 from pkitools import Identity, key_pem
 
 from aws_iot_tools import batch
@@ -58,7 +58,7 @@ def test_outputs_are_byte_identical_to_prepare(tmp_path, target):
     assert sorted(p.name for p in (tmp_path / "by-batch" / "thing-00").iterdir()) == sorted(names[target] + amazon)
     assert sorted(p.name for p in (tmp_path / "by-batch" / "thing-01").iterdir()) == names[target]
     key = next((tmp_path / "by-batch" / "thing-01").glob("private.*"))
-    assert key.stat().st_mode & 0o777 == 0o600
+    assert_mode(key, 0o600)
 
 
 def test_key_format_is_passed_through(tmp_path):
