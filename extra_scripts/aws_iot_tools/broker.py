@@ -99,11 +99,11 @@ def current_user():
     if os.name == "nt":
         return None
     try:
-        import pwd  # POSIX only
+        import pwd  # POSIX only: guarded
     except ImportError:
         import getpass
         return getpass.getuser()
-    return pwd.getpwuid(os.geteuid()).pw_name
+    return pwd.getpwuid(os.geteuid()).pw_name  # POSIX only: guarded
 
 
 def render_config(files, user, acl_file=None, extra_lines=()):
@@ -234,6 +234,15 @@ def running_broker(folder, ca_cert_pem, ca_key_pem, hostnames=("localhost",), po
         stop(process)
 
 
+def wait_interruptibly(process, step_s=0.5):
+    """process.wait() that Ctrl+C can break on Windows too (a wait without timeout cannot there)."""
+    while True:
+        try:
+            return process.wait(timeout=step_s)
+        except subprocess.TimeoutExpired:
+            continue
+
+
 # ---- the CLI verb `broker` ----
 
 def add_arguments(parser):
@@ -273,7 +282,7 @@ def main(args):
     print(f"mosquitto is running on port {files.port} (log: {files.log}); "
           f"set AWS_IOT_ENDPOINT={files.hostnames[0]}:{files.port} for the board. Ctrl-C stops it.")
     try:
-        process.wait()
+        wait_interruptibly(process)
     except KeyboardInterrupt:
         pass
     finally:

@@ -46,6 +46,41 @@ def assert_clean(result):
         assert sign not in text, text
 
 
+# ---- the plugin's source, including paths no test runs ----
+
+POSIX_ONLY_MODULES = {"fcntl", "pwd", "grp", "termios", "resource", "tty", "pty"}
+POSIX_ONLY_ATTRIBUTES = {
+    "os": {"fchmod", "fchown", "getuid", "geteuid", "killpg", "setsid", "fork"},
+    "signal": {"SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGCHLD", "SIGPIPE"},
+}
+GUARD = "# POSIX only: guarded"
+
+
+def test_no_unguarded_posix_only_name_in_the_plugin():
+    """Every use of a POSIX-only module or attribute sits on a line marked as guarded (it runs only
+    where the name exists, with a fallback elsewhere)."""
+    import ast
+    offenders = []
+    for path in sorted(PLUGIN_ROOT.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name.partition(".")[0] for a in node.names if a.name.partition(".")[0] in POSIX_ONLY_MODULES]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                top = (node.module or "").partition(".")[0]
+                names = [top] if top in POSIX_ONLY_MODULES else [
+                    f"{top}.{a.name}" for a in node.names if a.name in POSIX_ONLY_ATTRIBUTES.get(top, ())]
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                if node.attr in POSIX_ONLY_ATTRIBUTES.get(node.value.id, ()):
+                    names = [f"{node.value.id}.{node.attr}"]
+            elif isinstance(node, ast.Constant) and node.value in ("fork", "forkserver"):
+                names = [f"start method {node.value!r}"]
+            if names and GUARD not in lines[node.lineno - 1]:
+                offenders.append(f"{path.relative_to(REPO)}:{node.lineno}: {', '.join(names)}")
+    assert offenders == [], "POSIX-only names without a Windows path (mark guarded lines with " + GUARD + ")"
+
+
 # ---- the block itself ----
 
 def test_the_block_refuses_posix_modules_to_plugin_code_only(tmp_path):
