@@ -161,6 +161,7 @@ def test_broker_runs_and_ctrl_c_stops_it_and_mosquitto(tmp_path):
         assert "mosquitto is running" in running, running + process.stderr.read()
         mosquitto = _mosquitto_pids(tmp_path)
         assert mosquitto
+        time.sleep(1)  # past the last print: Ctrl+C while the broker runs
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0, process.stderr.read()
     finally:
