@@ -196,3 +196,21 @@ def test_project_in_a_folder_with_spaces_and_accents_builds_and_packs_its_image(
     assert files["private.der"] == (project / "data" / "private.der").read_bytes()
     header = (ph.build_dir(project, "esp8266") / "aws_iot" / "secrets.h").read_text()
     assert '#define WIFI_SSID "caf\\303\\251 wifi"' in header
+
+
+def test_platformio_takes_backslash_folder_options_and_refuses_a_drive_here(tmp_path):
+    env = {"WIFI_SSID": "net", "WIFI_PASSWORD": "pass", "AWS_IOT_ENDPOINT": "abc123-ats.iot.eu-west-1.amazonaws.com"}
+    project = ph.write_project(tmp_path / "p", {"esp8266": ph.env_options(
+        "espressif8266", extra_scripts=[ph.plugin_extra_script()], custom_aws_iot_certs_dir=r"certs\thing-1")})
+    Identity().write_aws_style(project / "certs" / "thing-1", with_ca=False)
+    built = ph.run_pio(project, "run", "-t", "buildfs", env=env)
+    assert built.returncode == 0, ph.output(built)
+    assert "cert.der" in ph.read_littlefs_image(ph.fs_image_path(project, "esp8266"))
+
+    (project / "platformio.ini").write_text((project / "platformio.ini").read_text().replace(
+        r"certs\thing-1", r"D:\AWS\thing-1"))
+    refused = ph.run_pio(project, "run", env=env)
+    assert refused.returncode != 0
+    assert "aws_iot: 'D:\\\\AWS\\\\thing-1' is a Windows path (drive D:) and this system has no drives" \
+        in ph.output(refused)
+    assert "Traceback" not in ph.output(refused) and 'File "' not in ph.output(refused)
