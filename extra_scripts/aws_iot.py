@@ -44,11 +44,8 @@ def require_packages():
 
 def run_command_line():
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    # A console whose code page lacks a character (cp1252, cp437 on Windows) shows it as \xNN
-    # instead of failing: file names come from the user.
-    for stream in (sys.stdout, sys.stderr):
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
+    from aws_iot_tools.portable import tolerate_unencodable_output
+    tolerate_unencodable_output((sys.stdout, sys.stderr))
     from aws_iot_tools.cli import main
     sys.exit(main(before_run=require_packages))
 
@@ -71,7 +68,7 @@ if UNDER_SCONS:
 
 from aws_iot_tools import options, secrets, targets  # noqa: E402  (light: no cryptography)
 from aws_iot_tools.errors import InputError  # noqa: E402
-from aws_iot_tools.portable import option_path  # noqa: E402
+from aws_iot_tools.portable import option_path, printable, tolerate_unencodable_output  # noqa: E402
 
 
 def install_requirements(env):
@@ -82,7 +79,7 @@ def install_requirements(env):
     python = env.subst("$PYTHONEXE")
     command = [python, "-m", "pip", "install", "--quiet", *missing]
     shown = " ".join(f'"{part}"' if " " in part or ">" in part else part for part in command)
-    print(f"aws_iot: installing {', '.join(missing)} into PlatformIO's Python ({python})")
+    print(printable(f"aws_iot: installing {', '.join(missing)} into PlatformIO's Python ({python})", sys.stdout))
     result = subprocess.run(command, capture_output=True, text=True)
     importlib.invalidate_caches()
     if result.returncode != 0 or missing_requirements():
@@ -160,6 +157,7 @@ def cli_action(*argv):
     @reported
     def action(target, source, env):
         from aws_iot_tools.cli import main
+        tolerate_unencodable_output((sys.stdout, sys.stderr))  # the verbs print paths
         opts = env["AWS_IOT_OPTIONS"]
         extra = []
         if argv[0] == "dev-certs":

@@ -61,3 +61,14 @@ def printable(text, stream):
         return text.encode(encoding, "backslashreplace").decode(encoding)
     except LookupError:
         return text
+
+
+def tolerate_unencodable_output(streams):
+    """Make text streams write what their encoding lacks as \\xNN instead of failing.
+
+    A console or pipe on Windows encodes with its code page (cp1252, cp437), strictly;
+    paths and file names come from the user and may hold any character.
+    """
+    for stream in streams:
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")

@@ -214,3 +214,4 @@ def test_platformio_takes_backslash_folder_options_and_refuses_a_drive_here(tmp_
     assert "aws_iot: 'D:\\\\AWS\\\\thing-1' is a Windows path (drive D:) and this system has no drives" \
         in ph.output(refused)
     assert "Traceback" not in ph.output(refused) and 'File "' not in ph.output(refused)
+
