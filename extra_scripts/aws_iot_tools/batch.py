@@ -27,6 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED = 0, 1
+# A spawned worker starts a fresh interpreter and imports cryptography (a few hundred ms):
+# by default a core gets a worker only when it has at least this many devices to prepare
+# (about 2 ms each), so a small batch stays in one process and is not slower for the pool.
+DEVICES_PER_WORKER = 200
 STATE_DIR_NAME = ".aws_iot-state"  # manifests of written outputs; hidden, so never a device name
 
 
@@ -50,8 +54,14 @@ def add_arguments(parser):
     parser.add_argument("--key-format", choices=targets.KEY_FORMATS,
                         help="private key encoding (default: AWS_IOT_KEY_FORMAT, else pkcs8)")
     parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                        help="worker processes (default: the number of CPUs)")
+                        help=f"worker processes (default: one per CPU, at most one per "
+                             f"{DEVICES_PER_WORKER} devices)")
     return parser
+
+
+def default_workers(devices, cpus):
+    """Workers for `devices` devices when --jobs is not given: every core, once it pays."""
+    return max(1, min(cpus, devices // DEVICES_PER_WORKER))
 
 
 def device_folders(devices_dir):
@@ -199,7 +209,7 @@ def main(args, environ=None, out=None, err=None):
     # The same settings as `prepare` run here: the environment over ./.env (endpoint, passphrase).
     settings = secrets.read_settings(".", environ)
     jobs = make_jobs(devices, out_dir, target, opts.key_format, settings)
-    workers = args.jobs if args.jobs and args.jobs > 0 else (os.cpu_count() or 1)
+    workers = args.jobs if args.jobs and args.jobs > 0 else default_workers(len(jobs), os.cpu_count() or 1)
     workers = max(1, min(workers, len(jobs)))
 
     progress = _Progress(len(jobs), err)

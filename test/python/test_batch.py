@@ -188,3 +188,11 @@ def test_importing_the_verb_does_not_import_cryptography():
     done = subprocess.run([sys.executable, "-c", code, str(REPO / "extra_scripts")], capture_output=True,
                           text=True, env=clean_environ(), check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_default_workers_use_every_core_once_a_worker_pays_its_start():
+    per = batch.DEVICES_PER_WORKER
+    assert batch.default_workers(5, 8) == 1
+    assert batch.default_workers(per * 2, 8) == 2
+    assert batch.default_workers(per * 100, 8) == 8
+    assert batch.default_workers(0, 8) == 1
