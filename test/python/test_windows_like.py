@@ -93,7 +93,8 @@ def test_the_block_refuses_posix_modules_to_plugin_code_only(tmp_path):
         "import fcntl\n")
     done = subprocess.run([sys.executable, str(tmp_path / "plugin_like.py")], capture_output=True, text=True,
                           env=clean_environ(**windows_like([tmp_path])))
-    assert done.stdout.splitlines() == ["False False True", "False True ['spawn']", "0", "no geteuid"]
+    outside = "0" if os.name == "posix" else "1"  # code outside the roots keeps what the system has
+    assert done.stdout.splitlines() == ["False False True", "False True ['spawn']", outside, "no geteuid"]
     assert "ModuleNotFoundError: No module named 'fcntl'" in done.stderr
 
 

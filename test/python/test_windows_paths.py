@@ -6,6 +6,7 @@ spaces and accents through real PlatformIO, output on a cp437 console.
 """
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path, PureWindowsPath
@@ -46,6 +47,7 @@ def test_option_folders_written_on_windows_read_on_posix():
         option_path("/home/jo/my app", "C:\\certs", "posix")
 
 
+@pytest.mark.skipif(os.name == "nt", reason="a drive letter is a valid folder option on Windows")
 def test_a_windows_drive_in_an_option_is_one_clear_line(tmp_path):
     Identity().write_aws_style(tmp_path / "certs")
     before = snapshot(tmp_path)
@@ -198,18 +200,27 @@ def test_project_in_a_folder_with_spaces_and_accents_builds_and_packs_its_image(
     assert '#define WIFI_SSID "caf\\303\\251 wifi"' in header
 
 
-def test_platformio_takes_backslash_folder_options_and_refuses_a_drive_here(tmp_path):
-    env = {"WIFI_SSID": "net", "WIFI_PASSWORD": "pass", "AWS_IOT_ENDPOINT": "abc123-ats.iot.eu-west-1.amazonaws.com"}
-    project = ph.write_project(tmp_path / "p", {"esp8266": ph.env_options(
-        "espressif8266", extra_scripts=[ph.plugin_extra_script()], custom_aws_iot_certs_dir=r"certs\thing-1")})
+PIO_ENV = {"WIFI_SSID": "net", "WIFI_PASSWORD": "pass", "AWS_IOT_ENDPOINT": "abc123-ats.iot.eu-west-1.amazonaws.com"}
+
+
+def certs_option_project(folder, value):
+    project = ph.write_project(folder, {"esp8266": ph.env_options(
+        "espressif8266", extra_scripts=[ph.plugin_extra_script()], custom_aws_iot_certs_dir=value)})
     Identity().write_aws_style(project / "certs" / "thing-1", with_ca=False)
-    built = ph.run_pio(project, "run", "-t", "buildfs", env=env)
+    return project
+
+
+def test_platformio_takes_backslash_folder_options(tmp_path):
+    project = certs_option_project(tmp_path / "p", r"certs\thing-1")
+    built = ph.run_pio(project, "run", "-t", "buildfs", env=PIO_ENV)
     assert built.returncode == 0, ph.output(built)
     assert "cert.der" in ph.read_littlefs_image(ph.fs_image_path(project, "esp8266"))
 
-    (project / "platformio.ini").write_text((project / "platformio.ini").read_text().replace(
-        r"certs\thing-1", r"D:\AWS\thing-1"))
-    refused = ph.run_pio(project, "run", env=env)
+
+@pytest.mark.skipif(os.name == "nt", reason="a drive letter is a valid folder option on Windows")
+def test_platformio_refuses_a_drive_letter_where_there_are_no_drives(tmp_path):
+    project = certs_option_project(tmp_path / "p", r"D:\AWS\thing-1")
+    refused = ph.run_pio(project, "run", env=PIO_ENV)
     assert refused.returncode != 0
     assert "aws_iot: 'D:\\\\AWS\\\\thing-1' is a Windows path (drive D:) and this system has no drives" \
         in ph.output(refused)
