@@ -79,3 +79,20 @@ def test_a_verb_loads_only_its_own_module():
                                capture_output=True, text=True, env=clean_environ()).stdout
     for verb in ("prepare", "check", "dev-certs", "broker", "probe", "batch", "demo"):
         assert verb in help_text
+
+
+def test_without_the_packages_help_works_and_a_verb_names_the_install_command(tmp_path):
+    """python -S: no site-packages, so none of requirements.txt, as in a fresh Python."""
+    import sys as _sys
+    from conftest import REPO, clean_environ
+    script = str(REPO / "extra_scripts" / "aws_iot.py")
+    for args in (["--help"], ["broker", "--help"], ["batch", "--help"]):
+        shown = subprocess.run([_sys.executable, "-S", script, *args], capture_output=True, text=True,
+                               env=clean_environ())
+        assert shown.returncode == 0 and "usage: aws_iot.py" in shown.stdout, shown.stderr
+    refused = subprocess.run([_sys.executable, "-S", script, "check", "--project-dir", str(tmp_path)],
+                             capture_output=True, text=True, env=clean_environ())
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"error: missing Python packages: run `{_sys.executable} -m pip install ")
+    for spec in ("'cryptography>=42'", "'python-dotenv>=1.0'", "'filelock>=3.12'"):
+        assert spec in refused.stderr
