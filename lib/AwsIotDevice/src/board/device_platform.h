@@ -1,6 +1,6 @@
 // What main.cpp needs from the board, implemented once per platform:
 // tls_esp8266.cpp (BearSSL, DER files) and tls_esp32.cpp (mbedTLS, PEM files).
-// platformio.ini's build_src_filter compiles exactly one of them per env.
+// Each compiles only on its own board (the whole file is inside #if defined(...)).
 #pragma once
 
 #include <Client.h>
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "aws_iot_core.h"
+#include "../core/aws_iot_core.h"
 
 namespace device {
 

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aws_iot_files.h"
+#include "../core/aws_iot_files.h"
 
 namespace device {
 
