@@ -3,6 +3,7 @@
 #pragma once
 
 #include "aws_iot_backoff.h"
+#include "aws_iot_client_id.h"
 #include "aws_iot_clock.h"
 #include "aws_iot_config.h"
 #include "aws_iot_connection.h"
