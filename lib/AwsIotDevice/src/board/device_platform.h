@@ -1,4 +1,4 @@
-// What main.cpp needs from the board, implemented once per platform:
+// What the AwsIotDevice class needs from the board, implemented once per platform:
 // tls_esp8266.cpp (BearSSL, DER files) and tls_esp32.cpp (mbedTLS, PEM files).
 // Each compiles only on its own board (the whole file is inside #if defined(...)).
 #pragma once
@@ -22,8 +22,8 @@ uint32_t random_u32(void* ctx);  // hardware random source, awsiot::RandomFn
 uint32_t free_heap();
 uint32_t max_free_block();
 
-// Mounts LittleFS (never formats it) and loads the identity files into long-lived TLS
-// objects. Prints every problem with the file name and the command that fixes it.
+// Loads the identity files from LittleFS (mounted before: mount_filesystem() in
+// fs_files.h) into long-lived TLS objects. Prints every problem with the file name and the command that fixes it.
 // Returns false when a connection could not succeed: the caller must not try.
 bool load_identity();
 

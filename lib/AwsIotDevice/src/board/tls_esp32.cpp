@@ -53,7 +53,6 @@ bool mount_filesystem() {
 }
 
 bool load_identity() {
-  if (!mount_filesystem()) return false;
   bool missing = false;
   const bool ca = load_file("/ca.pem", awsiot::Expect::kPem, Presence::kRequired, &g_ca, &missing);
   const bool cert = load_file("/cert.pem", awsiot::Expect::kPem, Presence::kRequired, &g_cert, &missing);

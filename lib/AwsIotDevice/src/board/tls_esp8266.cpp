@@ -96,7 +96,6 @@ bool mount_filesystem() {
 }
 
 bool load_identity() {
-  if (!mount_filesystem()) return false;
   bool ok = load_anchors();
 
   FileBuffer cert;

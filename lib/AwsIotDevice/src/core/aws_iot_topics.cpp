@@ -15,11 +15,13 @@ bool is_thing_name_char(char c) {
 
 const char* suffix_of(TopicKind kind) {
   switch (kind) {
-    case TopicKind::kTelemetry: return AWS_IOT_TEXT("/telemetry");
-    case TopicKind::kStatus: return AWS_IOT_TEXT("/status");
-    case TopicKind::kCommands: return AWS_IOT_TEXT("/commands");
+    // Plain literals, not AWS_IOT_TEXT: they are copied with strlen / memcpy, which must
+    // not read the ESP8266's flash byte by byte.
+    case TopicKind::kTelemetry: return "/telemetry";
+    case TopicKind::kStatus: return "/status";
+    case TopicKind::kCommands: return "/commands";
   }
-  return AWS_IOT_TEXT("/unknown");
+  return "/unknown";
 }
 
 constexpr const char kPrefix[] = "devices/";
