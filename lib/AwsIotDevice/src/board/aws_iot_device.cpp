@@ -492,7 +492,6 @@ void AwsIotDevice::loop() {
   observed.wifi_up = WiFi.status() == WL_CONNECTED;
   observed.clock_valid = awsiot::clock_valid(now_seconds());
   observed.mqtt_connected = mqtt_.connected();
-  report_progress(observed.wifi_up);
   perform(connection_.step(now, observed));
   report_progress(observed.wifi_up);
 
