@@ -355,9 +355,11 @@ void AwsIotDevice::report_connect_failure() {
   const int state = mqtt_.state();
   char tls[160];
   device::tls_last_error(tls, sizeof tls);
-  DEVICE_FORMAT(last_failure_, sizeof last_failure_, "MQTT connect: state %d (%s)%s%s", state,
-                awsiot::mqtt_state_text(state), tls[0] != '\0' ? "; TLS: " : "", tls);
-  LOGF("[mqtt] connect failed: %s; free heap %lu; retry in %lu ms\n", last_failure_,
+  char detail[kFailureTextBytes - 24];  // the failure without its subject, for the log line
+  DEVICE_FORMAT(detail, sizeof detail, "state %d (%s)%s%s", state, awsiot::mqtt_state_text(state),
+                tls[0] != '\0' ? "; TLS: " : "", tls);
+  DEVICE_FORMAT(last_failure_, sizeof last_failure_, "MQTT connect failed: %s", detail);
+  LOGF("[mqtt] connect failed: %s; free heap %lu; retry in %lu ms\n", detail,
        static_cast<unsigned long>(device::free_heap()),
        static_cast<unsigned long>(connection_.last_delay_ms()));
   if (tls[0] == '\0' && state == -2) {
@@ -417,6 +419,7 @@ void AwsIotDevice::wifi_begin() {
 }
 
 void AwsIotDevice::perform(awsiot::Action action) {
+  char detail[kFailureTextBytes - 8];  // the failure without its subject, for the log line
   switch (action) {
     case awsiot::Action::kNone:
       break;
@@ -424,18 +427,19 @@ void AwsIotDevice::perform(awsiot::Action action) {
       wifi_begin();
       break;
     case awsiot::Action::kWifiTimeout:
-      DEVICE_FORMAT(last_failure_, sizeof last_failure_,
-                    "WiFi not connected after %lu s: status %d (%s)",
+      DEVICE_FORMAT(detail, sizeof detail, "not connected after %lu s: status %d (%s)",
                     static_cast<unsigned long>(awsiot::kDefaultTiming.wifi_timeout_ms / 1000),
                     static_cast<int>(WiFi.status()), wifi_words(WiFi.status()));
-      LOGF("[wifi] %s; retry in %lu ms\n", last_failure_,
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "WiFi %s", detail);
+      LOGF("[wifi] %s; retry in %lu ms\n", detail,
            static_cast<unsigned long>(connection_.last_delay_ms()));
       break;
     case awsiot::Action::kWifiLost:
-      set_connected(false);
-      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "WiFi lost: status %d (%s)",
-                    static_cast<int>(WiFi.status()), wifi_words(WiFi.status()));
-      LOGF("[wifi] %s\n", last_failure_);
+      DEVICE_FORMAT(detail, sizeof detail, "lost: status %d (%s)", static_cast<int>(WiFi.status()),
+                    wifi_words(WiFi.status()));
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "WiFi %s", detail);
+      LOGF("[wifi] %s\n", detail);
+      set_connected(false);  // after the failure text: onDisconnected may read it
       break;
     case awsiot::Action::kStartClock:
       LOGF("[time] waiting for SNTP (%s)\n", ntp_server_);
@@ -453,12 +457,13 @@ void AwsIotDevice::perform(awsiot::Action action) {
       connect_mqtt();
       break;
     case awsiot::Action::kConnectionLost:
-      set_connected(false);
-      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "MQTT connection lost: state %d (%s)",
-                    mqtt_.state(), awsiot::mqtt_state_text(mqtt_.state()));
-      LOGF("[mqtt] %s; free heap %lu; retry in %lu ms\n", last_failure_,
+      DEVICE_FORMAT(detail, sizeof detail, "connection lost: state %d (%s)", mqtt_.state(),
+                    awsiot::mqtt_state_text(mqtt_.state()));
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "MQTT %s", detail);
+      LOGF("[mqtt] %s; free heap %lu; retry in %lu ms\n", detail,
            static_cast<unsigned long>(device::free_heap()),
            static_cast<unsigned long>(connection_.last_delay_ms()));
+      set_connected(false);  // after the failure text: onDisconnected may read it
       break;
   }
 }
