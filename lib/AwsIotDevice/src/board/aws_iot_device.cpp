@@ -489,8 +489,7 @@ void AwsIotDevice::loop() {
       halt_reminded_at_ = now;
       LOGF("[halt] %s\n", halt_reason_);
     }
-    delay(10);  // nothing to do; let the idle task and the watchdog run
-    return;
+    return;  // the sketch's own work goes on
   }
 
   awsiot::Observed observed;
