@@ -10,7 +10,7 @@
 // The policy must allow iot:Publish on $aws/things/<thing>/shadow/get and .../update,
 // iot:Subscribe and iot:Receive on .../get/accepted and .../update/delta.
 //
-// The device's MQTT buffer holds shadow documents up to 8 KB (Settings::mqtt_buffer_bytes).
+// The device's MQTT buffer holds shadow documents up to 8 KB (Settings::mqttBufferBytes).
 // This example reads one boolean with a few lines of text search; for richer documents use
 // a JSON library such as ArduinoJson.
 #include <Arduino.h>

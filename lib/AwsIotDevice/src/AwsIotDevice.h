@@ -17,7 +17,7 @@
 // begin(settings) or begin(ssid, password, endpoint).
 //
 // Client id (= thing name): /thing.txt on LittleFS (one per device image), else
-// Settings::thing_name (AWS_IOT_THING_NAME), else esp8266-<chip id> / esp32-<MAC>.
+// Settings::thingName (AWS_IOT_THING_NAME), else esp8266-<chip id> / esp32-<MAC>.
 // The serial log says which one it used.
 //
 // One AwsIotDevice per program: the board has one identity and one TLS client.
@@ -44,13 +44,13 @@ class AwsIotDevice {
  public:
   // Every string is copied by begin(): it only needs to live until begin() returns.
   struct Settings {
-    const char* wifi_ssid;
-    const char* wifi_password;  // "" for an open network
+    const char* wifiSsid;
+    const char* wifiPassword;  // "" for an open network
     const char* endpoint;       // "host" or "host:port" (port 8883 when absent)
-    const char* thing_name;     // used when /thing.txt is absent; null: the device default
-    const char* ntp_server;     // null: "pool.ntp.org"
-    uint16_t mqtt_buffer_bytes;   // 0: room for an 8 KB Device Shadow document
-    uint16_t keep_alive_seconds;  // 0: 60 (AWS allows 30..1200)
+    const char* thingName;      // used when /thing.txt is absent; null: the device default
+    const char* ntpServer;      // null: "pool.ntp.org"
+    uint16_t mqttBufferBytes;   // 0: room for an 8 KB Device Shadow document
+    uint16_t keepAliveSeconds;  // 0: 60 (AWS allows 30..1200)
 
     // From secrets.h (defined at the end of this header, in the sketch's compile unit).
     static Settings fromSecrets();
@@ -80,7 +80,7 @@ class AwsIotDevice {
   // loop() then only repeats the reason every 30 s.
   bool begin();  // Settings::fromSecrets()
   bool begin(const Settings& settings);
-  bool begin(const char* wifi_ssid, const char* wifi_password, const char* endpoint);
+  bool begin(const char* wifiSsid, const char* wifiPassword, const char* endpoint);
 
   // One step of WiFi -> clock -> TLS + MQTT -> connected, with backoff; then MQTT's own
   // loop (keep-alive, incoming messages). Call it from loop() as often as possible.
@@ -93,7 +93,7 @@ class AwsIotDevice {
 
   // QoS 1. May be called before the connection is up; every subscription is renewed on
   // each reconnect. '+' and '#' allowed; each message goes to every matching handler.
-  bool subscribe(const char* topic_filter, MessageHandler handler);
+  bool subscribe(const char* topicFilter, MessageHandler handler);
 
   // Called from loop() once the session is up (subscriptions sent, "online" published),
   // and when it is lost.
@@ -118,8 +118,8 @@ class AwsIotDevice {
   const char* telemetryTopic() const { return topic_telemetry_; }
   const char* statusTopic() const { return topic_status_; }
   const char* commandsTopic() const { return topic_commands_; }
-  // $aws/things/<thing>/shadow/[name/<shadow_name>/]<which>; invalid (empty) on a bad name.
-  Topic shadowTopic(awsiot::ShadowTopic which, const char* shadow_name = nullptr) const;
+  // $aws/things/<thing>/shadow/[name/<shadowName>/]<which>; invalid (empty) on a bad name.
+  Topic shadowTopic(awsiot::ShadowTopic which, const char* shadowName = nullptr) const;
 
   // The MQTT client underneath, for what this class does not cover.
   PubSubClient& mqtt() { return mqtt_; }
@@ -193,14 +193,14 @@ class AwsIotDevice {
 #ifndef AWS_IOT_DEVICE_SECRETS_MISSING
 inline AwsIotDevice::Settings AwsIotDevice::Settings::fromSecrets() {
   Settings settings = {};
-  settings.wifi_ssid = WIFI_SSID;
-  settings.wifi_password = WIFI_PASSWORD;
+  settings.wifiSsid = WIFI_SSID;
+  settings.wifiPassword = WIFI_PASSWORD;
   settings.endpoint = AWS_IOT_ENDPOINT;
 #ifdef AWS_IOT_THING_NAME
-  settings.thing_name = AWS_IOT_THING_NAME;
+  settings.thingName = AWS_IOT_THING_NAME;
 #endif
 #ifdef NTP_SERVER
-  settings.ntp_server = NTP_SERVER;
+  settings.ntpServer = NTP_SERVER;
 #endif
   return settings;
 }

@@ -88,10 +88,10 @@ AwsIotDevice::~AwsIotDevice() {
 
 // --- begin ----------------------------------------------------------------------------
 
-bool AwsIotDevice::begin(const char* wifi_ssid, const char* wifi_password, const char* endpoint) {
+bool AwsIotDevice::begin(const char* wifiSsid, const char* wifiPassword, const char* endpoint) {
   Settings settings = {};
-  settings.wifi_ssid = wifi_ssid;
-  settings.wifi_password = wifi_password;
+  settings.wifiSsid = wifiSsid;
+  settings.wifiPassword = wifiPassword;
   settings.endpoint = endpoint;
   return begin(settings);
 }
@@ -116,7 +116,7 @@ bool AwsIotDevice::begin(const Settings& settings) {
     halt("no filesystem (see [fs] above)");
     return false;
   }
-  if (!choose_thing_name(settings.thing_name) || !make_topics()) {
+  if (!choose_thing_name(settings.thingName) || !make_topics()) {
     halt("configuration error (see [config] above)");
     return false;
   }
@@ -155,17 +155,17 @@ bool AwsIotDevice::check_settings(const Settings& settings) {
     LOGF("[config] ERROR: %s; set it and build again\n", last_failure_);
     ok = false;
   }
-  const awsiot::SettingsError wifi = awsiot::check_wifi(settings.wifi_ssid, settings.wifi_password);
+  const awsiot::SettingsError wifi = awsiot::check_wifi(settings.wifiSsid, settings.wifiPassword);
   if (wifi != awsiot::SettingsError::kOk) {
     DEVICE_FORMAT(last_failure_, sizeof last_failure_, "%s", awsiot::settings_error_text(wifi));
     LOGF("[config] ERROR: %s; set it and build again\n", last_failure_);
     ok = false;
   }
   // check_wifi bounds both lengths, so the copies fit once it passed.
-  ok = ok && copy_setting(wifi_ssid_, sizeof wifi_ssid_, settings.wifi_ssid) &&
-       copy_setting(wifi_password_, sizeof wifi_password_, settings.wifi_password);
-  const char* ntp = settings.ntp_server != nullptr && settings.ntp_server[0] != '\0'
-                        ? settings.ntp_server
+  ok = ok && copy_setting(wifi_ssid_, sizeof wifi_ssid_, settings.wifiSsid) &&
+       copy_setting(wifi_password_, sizeof wifi_password_, settings.wifiPassword);
+  const char* ntp = settings.ntpServer != nullptr && settings.ntpServer[0] != '\0'
+                        ? settings.ntpServer
                         : kDefaultNtpServer;
   if (!copy_setting(ntp_server_, sizeof ntp_server_, ntp)) {
     DEVICE_FORMAT(last_failure_, sizeof last_failure_, "NTP_SERVER is longer than %u bytes",
@@ -173,8 +173,8 @@ bool AwsIotDevice::check_settings(const Settings& settings) {
     LOGF("[config] ERROR: %s\n", last_failure_);
     ok = false;
   }
-  if (settings.mqtt_buffer_bytes != 0) mqtt_buffer_bytes_ = settings.mqtt_buffer_bytes;
-  if (settings.keep_alive_seconds != 0) keep_alive_seconds_ = settings.keep_alive_seconds;
+  if (settings.mqttBufferBytes != 0) mqtt_buffer_bytes_ = settings.mqttBufferBytes;
+  if (settings.keepAliveSeconds != 0) keep_alive_seconds_ = settings.keepAliveSeconds;
   return ok;
 }
 
@@ -255,9 +255,9 @@ const char* AwsIotDevice::thingNameSource() const {
 }
 
 AwsIotDevice::Topic AwsIotDevice::shadowTopic(awsiot::ShadowTopic which,
-                                              const char* shadow_name) const {
+                                              const char* shadowName) const {
   Topic topic;
-  if (awsiot::make_shadow_topic(topic.text, sizeof topic.text, client_id_, which, shadow_name) !=
+  if (awsiot::make_shadow_topic(topic.text, sizeof topic.text, client_id_, which, shadowName) !=
       awsiot::TopicError::kOk) {
     topic.text[0] = '\0';
   }
@@ -283,7 +283,7 @@ bool AwsIotDevice::publish(const char* topic, const uint8_t* payload, size_t len
   const size_t needed = awsiot::kMqttPacketOverhead + length;
   if (needed > mqtt_buffer_bytes_) {
     LOGF("[mqtt] ERROR: publish to %s: %u bytes do not fit the %u-byte MQTT buffer "
-         "(Settings::mqtt_buffer_bytes)\n",
+         "(Settings::mqttBufferBytes)\n",
          topic, static_cast<unsigned>(length), static_cast<unsigned>(mqtt_buffer_bytes_));
     return false;
   }
@@ -293,10 +293,10 @@ bool AwsIotDevice::publish(const char* topic, const uint8_t* payload, size_t len
   return false;
 }
 
-bool AwsIotDevice::subscribe(const char* topic_filter, MessageHandler handler) {
-  const awsiot::TopicError error = awsiot::check_topic_filter(topic_filter);
+bool AwsIotDevice::subscribe(const char* topicFilter, MessageHandler handler) {
+  const awsiot::TopicError error = awsiot::check_topic_filter(topicFilter);
   if (error != awsiot::TopicError::kOk || handler == nullptr) {
-    LOGF("[mqtt] ERROR: subscribe to \"%s\": %s\n", topic_filter == nullptr ? "" : topic_filter,
+    LOGF("[mqtt] ERROR: subscribe to \"%s\": %s\n", topicFilter == nullptr ? "" : topicFilter,
          handler == nullptr ? "no handler" : awsiot::topic_error_text(error));
     return false;
   }
@@ -308,17 +308,17 @@ bool AwsIotDevice::subscribe(const char* topic_filter, MessageHandler handler) {
     }
   }
   if (slot == nullptr) {
-    LOGF("[mqtt] ERROR: subscribe to %s: already %u subscriptions\n", topic_filter,
+    LOGF("[mqtt] ERROR: subscribe to %s: already %u subscriptions\n", topicFilter,
          kMaxSubscriptions);
     return false;
   }
-  const size_t length = strlen(topic_filter);
+  const size_t length = strlen(topicFilter);
   slot->filter = new (std::nothrow) char[length + 1];
   if (slot->filter == nullptr) {
-    LOGF("[mqtt] ERROR: subscribe to %s: out of memory\n", topic_filter);
+    LOGF("[mqtt] ERROR: subscribe to %s: out of memory\n", topicFilter);
     return false;
   }
-  memcpy(slot->filter, topic_filter, length + 1);
+  memcpy(slot->filter, topicFilter, length + 1);
   slot->handler = handler;
   if (!connected_) return true;  // sent on connect
   if (mqtt_.subscribe(slot->filter, 1)) {
