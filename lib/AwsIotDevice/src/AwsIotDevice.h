@@ -38,6 +38,7 @@
 
 #include "core/aws_iot_config.h"
 #include "core/aws_iot_connection.h"
+#include "core/aws_iot_shadow.h"
 #include "core/aws_iot_topics.h"
 
 class AwsIotDevice {

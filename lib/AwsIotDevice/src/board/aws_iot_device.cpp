@@ -25,6 +25,13 @@
 #include "device_platform.h"
 #include "fs_files.h"
 
+// DEVICE_FORMAT(out, size, "format", ...): snprintf with the format in flash on the ESP8266.
+#if defined(ESP8266)
+#define DEVICE_FORMAT(out, size, format, ...) snprintf_P((out), (size), PSTR(format), ##__VA_ARGS__)
+#else
+#define DEVICE_FORMAT(out, size, format, ...) snprintf((out), (size), format, ##__VA_ARGS__)
+#endif
+
 namespace {
 
 constexpr uint32_t kHaltReminderMs = 30000;

@@ -9,5 +9,7 @@
 #include "aws_iot_connection.h"
 #include "aws_iot_describe.h"
 #include "aws_iot_files.h"
+#include "aws_iot_filter.h"
+#include "aws_iot_shadow.h"
 #include "aws_iot_tls.h"
 #include "aws_iot_topics.h"
