@@ -13,6 +13,7 @@ and `-t idedata` need no secrets. The work happens in SCons actions:
 The logic lives in aws_iot_tools/, which never imports SCons. Options: aws_iot_tools/options.py.
 """
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -124,8 +125,11 @@ def prepare_step(target, source, env):
     from aws_iot_tools.writer import write_if_changed
     image_wanted = bool(set(FILESYSTEM_TARGETS) & set(COMMAND_LINE_TARGETS))
     plan = commands.prepare(make_job(env), reporter(), identity_optional=not image_wanted)
-    listing = ("".join(f"{o.name} {hashlib.sha256(o.data).hexdigest()}\n" for o in plan.outputs) if plan
-               else "no identity\n")
+    if plan is None:  # no identity: no stamp, so every build says so until there is one
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(str(target[0]))
+        return
+    listing = "".join(f"{o.name} {hashlib.sha256(o.data).hexdigest()}\n" for o in plan.outputs)
     write_if_changed(str(target[0]), listing.encode())
 
 
@@ -187,7 +191,11 @@ def declare(env):
     env.Depends(env.Dir(data_dir), prepared)
     # Through an always-built alias: no "is up to date" line on no-op builds, yet the step
     # itself runs only when its inputs change.
-    env.Default(env.AlwaysBuild(env.Alias("aws_iot_files", prepared)))
+    files = env.AlwaysBuild(env.Alias("aws_iot_files", prepared))
+    env.Default(files)
+    # `upload` builds the firmware, not the default targets: check certs/ there too, so a broken
+    # identity stops it and an absent one is said, as for `pio run`.
+    env.Depends(env.Alias("upload"), files)
     if set(FILESYSTEM_TARGETS) & set(COMMAND_LINE_TARGETS):
         env.AlwaysBuild(prepared)  # the image must hold the current files, whatever SCons remembers
 

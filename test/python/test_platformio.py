@@ -266,10 +266,13 @@ def test_fresh_clone_builds_firmware_for_every_env_and_refuses_the_image(tmp_pat
         assert (ph.build_dir(project, env_name) / "firmware.bin").exists()
         assert "Traceback" not in ph.output(result) and "warning" not in ph.output(result).lower()
     assert sorted(p.name for p in (project / "data").iterdir()) == []  # nothing written
-    assert ph.compiled_files(pio(project, "-e", "esp8266", env=SECRETS)) == []  # still a no-op build
+    again = pio(project, "-e", "esp8266", env=SECRETS)
+    assert ph.compiled_files(again) == []  # a no-op build, still saying what the image will need
+    assert len(lines_with(again.stdout, NO_IDENTITY_LINE)) == 1
     upload = pio(project, "-e", "esp8266", "-t", "upload", env=SECRETS)
     assert upload.returncode == 0, ph.output(upload)
     assert ph.uploaded_path(project, "esp8266", "firmware.bin").exists()
+    assert len(lines_with(ph.output(upload), NO_IDENTITY_LINE)) == 1
     for target in ("buildfs", "uploadfs", "iot-prepare"):
         refused = pio(project, "-e", "esp32", "-t", target, env=SECRETS)
         assert refused.returncode != 0, target
@@ -278,6 +281,10 @@ def test_fresh_clone_builds_firmware_for_every_env_and_refuses_the_image(tmp_pat
         assert "iot-dev-certs" in text and "Traceback" not in text and 'File "' not in text
     assert not ph.fs_image_path(project, "esp32").exists()
     assert sorted(p.name for p in (project / "data").iterdir()) == []
+    Identity().write_aws_style(project / "certs", with_ca=False)  # the identity arrives: data/ is written
+    result = pio(project, "-e", "esp8266", env=SECRETS)
+    assert result.returncode == 0, ph.output(result)
+    assert NO_IDENTITY_LINE not in result.stdout and (project / "data" / "cert.der").exists()
 
 
 def test_absent_certs_folder_and_a_ca_alone_are_no_identity(tmp_path):
@@ -311,6 +318,9 @@ def test_broken_or_partial_identity_still_stops_the_firmware_build(project):
     assert result.returncode != 0
     assert "aws_iot: certs/a1b2c3d4e5-certificate.pem.crt: a PEM block has no END line" in ph.output(result)
     assert NO_IDENTITY_LINE not in ph.output(result)
+    upload = pio(project, "-t", "upload", env=SECRETS)
+    assert upload.returncode != 0 and "a PEM block has no END line" in ph.output(upload)
+    assert not ph.uploaded_path(project, "esp8266", "firmware.bin").exists()
     cert.write_bytes(good)
     (project / "certs" / "a1b2c3d4e5-private.pem.key").unlink()  # a certificate without its key
     result = pio(project, env=SECRETS)
