@@ -54,6 +54,13 @@ def test_sources_and_their_conflict(tmp_path):
     assert problems == ["certs/thing.txt and AWS_IOT_THING_NAME name different things: keep one of them"]
 
 
+def test_a_folder_named_thing_txt_is_one_line(tmp_path):
+    (tmp_path / "thing.txt").mkdir()
+    (problem,) = thing.resolve(tmp_path, "certs", {})[2]
+    assert problem.startswith("certs/thing.txt: cannot be read (")  # strerror differs on Windows
+    assert problem.endswith("): make it a file holding the thing name")
+
+
 def test_prepare_writes_checks_and_removes_the_file(tmp_path):
     Identity().write_aws_style(tmp_path / "certs")
     result = run_cli("prepare", "--project-dir", tmp_path, env={"AWS_IOT_THING_NAME": "garage"})

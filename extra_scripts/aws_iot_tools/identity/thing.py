@@ -58,6 +58,7 @@ def from_file(data):
 def resolve(certs_dir, shown_certs_dir, settings):
     """(name or None, where it came from, [problems]) for one device."""
     path = certs_dir / FILE_NAME
+    shown = f"{shown_certs_dir.rstrip('/')}/{FILE_NAME}"
     from_setting = settings.get(SETTING) or None  # set but empty counts as unset, as on the device
     try:
         data = path.read_bytes()
@@ -66,7 +67,8 @@ def resolve(certs_dir, shown_certs_dir, settings):
             return None, None, []
         trouble = problem(from_setting)
         return from_setting, SETTING, [f"{SETTING}: {trouble}"] if trouble else []
-    shown = f"{shown_certs_dir.rstrip('/')}/{FILE_NAME}"
+    except OSError as error:  # a folder of that name, no permission
+        return None, shown, [f"{shown}: cannot be read ({error.strerror}): make it a file holding the thing name"]
     name, trouble = from_file(data)
     if trouble:
         return None, shown, [f"{shown}: {trouble}"]
