@@ -7,8 +7,9 @@ Under PlatformIO this file only declares: reading it does no work, so `pio run -
 and `-t idedata` need no secrets. The work happens in SCons actions:
 - secrets.h in $BUILD_DIR/aws_iot/, on the include path; compiled code that includes it
   depends on it through SCons's scanner, and it changes only when a value changes;
-- the board's files in data/ (part of the default build, and always before
-  buildfs / uploadfs, since the image is built from that folder);
+- the board's files in data/ (part of the default build and of upload, and always before
+  buildfs / uploadfs, since the image is built from that folder); only the image needs an
+  identity: a firmware build without one says so in one line;
 - custom targets iot-prepare, iot-check, iot-dev-certs, iot-broker, iot-probe.
 The logic lives in aws_iot_tools/, which never imports SCons. Options: aws_iot_tools/options.py.
 """
