@@ -86,3 +86,4 @@ def test_prepare_writes_checks_and_removes_the_file(tmp_path):
     assert result.returncode == 0
     assert "thing.txt removed" in result.stdout
     assert not (tmp_path / "data" / "thing.txt").exists()
+
