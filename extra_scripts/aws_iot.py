@@ -7,12 +7,14 @@ Under PlatformIO this file only declares: reading it does no work, so `pio run -
 and `-t idedata` need no secrets. The work happens in SCons actions:
 - secrets.h in $BUILD_DIR/aws_iot/, on the include path; compiled code that includes it
   depends on it through SCons's scanner, and it changes only when a value changes;
-- the board's files in data/ (part of the default build, and always before
-  buildfs / uploadfs, since the image is built from that folder);
+- the board's files in data/ (part of the default build and of upload, and always before
+  buildfs / uploadfs, since the image is built from that folder); only the image needs an
+  identity: a firmware build without one says so in one line;
 - custom targets iot-prepare, iot-check, iot-dev-certs, iot-broker, iot-probe.
 The logic lives in aws_iot_tools/, which never imports SCons. Options: aws_iot_tools/options.py.
 """
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -116,10 +118,18 @@ def reporter():
 
 @reported
 def prepare_step(target, source, env):
-    """The build's step: also writes a stamp listing the outputs, so SCons can skip it next time."""
+    """The build's step: also writes a stamp listing the outputs, so SCons can skip it next time.
+
+    The firmware needs nothing from certs/: only a build of the filesystem image requires an identity.
+    """
     from aws_iot_tools import commands
     from aws_iot_tools.writer import write_if_changed
-    plan = commands.prepare(make_job(env), reporter())
+    image_wanted = bool(set(FILESYSTEM_TARGETS) & set(COMMAND_LINE_TARGETS))
+    plan = commands.prepare(make_job(env), reporter(), identity_optional=not image_wanted)
+    if plan is None:  # no identity: no stamp, so every build says so until there is one
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(str(target[0]))
+        return
     listing = "".join(f"{o.name} {hashlib.sha256(o.data).hexdigest()}\n" for o in plan.outputs)
     write_if_changed(str(target[0]), listing.encode())
 
@@ -182,7 +192,11 @@ def declare(env):
     env.Depends(env.Dir(data_dir), prepared)
     # Through an always-built alias: no "is up to date" line on no-op builds, yet the step
     # itself runs only when its inputs change.
-    env.Default(env.AlwaysBuild(env.Alias("aws_iot_files", prepared)))
+    files = env.AlwaysBuild(env.Alias("aws_iot_files", prepared))
+    env.Default(files)
+    # `upload` builds the firmware, not the default targets: check certs/ there too, so a broken
+    # identity stops it and an absent one is said, as for `pio run`.
+    env.Depends(env.Alias("upload"), files)
     if set(FILESYSTEM_TARGETS) & set(COMMAND_LINE_TARGETS):
         env.AlwaysBuild(prepared)  # the image must hold the current files, whatever SCons remembers
 
