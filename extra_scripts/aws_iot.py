@@ -51,7 +51,7 @@ if __name__ == "__main__":
 Import("env")  # noqa: F821 - provided by SCons
 
 from SCons.Errors import UserError  # noqa: E402
-from SCons.Script import COMMAND_LINE_TARGETS  # noqa: E402
+from SCons.Script import COMMAND_LINE_TARGETS, DefaultEnvironment  # noqa: E402
 
 from aws_iot_tools import options, secrets, targets  # noqa: E402  (light: no cryptography)
 from aws_iot_tools.errors import InputError  # noqa: E402
@@ -178,7 +178,8 @@ def declare(env):
     header = env.Command(os.path.join(work_dir, "secrets.h"), env.Value(settings_hash),
                          env.VerboseAction(write_secrets_header, "Generating secrets.h"))
     env.Precious(header)  # rewritten only when the text changes, so its mtime means something
-    env.Append(CPPPATH=[work_dir])
+    env.Replace(AWS_IOT_INCLUDE_DIR=[work_dir])
+    env.AppendUnique(CPPPATH=[work_dir])
 
     certs_dir = os.path.join(project_dir, opts.certs_dir)
     inputs = sorted(os.path.join(certs_dir, n) for n in _list(certs_dir))
@@ -220,7 +221,35 @@ def _list(folder):
         return []
 
 
-# `pio run -t clean` stops right after the pre: scripts: nothing to declare or install for it.
-if not env.IsCleanTarget():  # noqa: F821
-    install_requirements(env)  # noqa: F821
-    declare(env)  # noqa: F821
+def load(env, project_sources_env):
+    """Declare everything once per project, whether loaded as a `pre:` script, a library, or both.
+
+    As a library (`build.extraScript` of library.json, run inside BuildProgram()) `env` is the
+    library's clone of the project's environment: targets and PROJECT_DATA_DIR belong on the
+    project's own (DefaultEnvironment), or they would be unlisted and ignored by the builders,
+    and the include path of secrets.h on the clone that compiles the project's src/.
+    """
+    project_env = DefaultEnvironment()
+    if project_env.get("AWS_IOT_PLUGIN_LOADED"):
+        return  # a pre: script already declared everything (its include path reaches the clones)
+    project_env["AWS_IOT_PLUGIN_LOADED"] = True
+    # `pio run -t clean` stops right after the pre: scripts: nothing to declare or install for it.
+    if project_env.IsCleanTarget():
+        return
+    install_requirements(project_env)
+    declare(project_env)
+    for clone in (env, project_sources_env):
+        if clone is not None and clone is not project_env:
+            clone.AppendUnique(CPPPATH=project_env["AWS_IOT_INCLUDE_DIR"])
+
+
+def exported_project_sources_env():
+    """PlatformIO's `projenv` (compiles src/) once it exists: only when loaded as a library."""
+    try:
+        Import("projenv")  # noqa: F821
+    except Exception:  # SCons's UserError: not exported yet, so this is a pre: script
+        return None
+    return projenv  # noqa: F821
+
+
+load(env, exported_project_sources_env())  # noqa: F821
