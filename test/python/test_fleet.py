@@ -401,3 +401,36 @@ def test_the_flash_verb_imports_neither_esptool_nor_littlefs_nor_cryptography():
     done = subprocess.run([sys.executable, "-c", code, str(REPO / "extra_scripts")], capture_output=True,
                           text=True, env=clean_environ(), check=True)
     assert done.stdout.strip() == "[]"
+
+
+# ---- inside PlatformIO: the env's own layout ----------------------------------------------
+
+@pytest.mark.parametrize("platform, files, options, offset, size", [
+    ("espressif8266", {}, {}, "0x300000", 1_024_000),
+    ("espressif8266", {"small.ld": "PROVIDE ( _FS_start = 0x40300000 );\nPROVIDE ( _FS_end = 0x403FB000 );\n"
+                                  "PROVIDE ( _FS_page = 0x100 );\nPROVIDE ( _FS_block = 0x1000 );\n"},
+     {"board_build.ldscript": "small.ld"}, "0x100000", 0xFB000),
+    ("espressif32", {"custom.csv": "nvs, data, nvs, 0x9000, 0x5000\napp0, app, ota_0, 0x10000, 0x1F0000\n"
+                                   "littlefs, data, littlefs, 0x200000, 0x100000\n"},
+     {"board_build.partitions": "custom.csv"}, "0x200000", 0x100000),
+])
+def test_fleet_images_target_takes_the_geometry_from_the_env(tmp_path, platform, files, options, offset, size):
+    project = piohelpers.write_project(
+        tmp_path / "project",
+        {"board": piohelpers.env_options(platform, extra_scripts=[piohelpers.plugin_extra_script()], **options)},
+        files=files)
+    write_devices(project / "devices", count=2)
+
+    result = piohelpers.run_pio(project, "run", "-t", "iot-fleet-images")
+
+    assert result.returncode == 0, piohelpers.output(result)
+    document = load_manifest(project / "fleet")
+    layout = (project / next(iter(files))) if files else \
+        piohelpers.PLATFORM_DIRS[platform] / "ld" / "eagle.flash.4m1m.ld"
+    assert document["filesystem"]["offset"] == offset and document["filesystem"]["size"] == size
+    assert Path(document["filesystem"]["source"]).resolve() == layout.resolve()
+    block = 8192 if platform == "espressif8266" and not files else 4096
+    fs = piohelpers.LittleFSGeometry(block_size=block, page_size=256, fs_size=size)
+    for name in ("thing-00", "thing-01"):
+        folder = project / "fleet" / name
+        assert piohelpers.read_littlefs_image(folder / "littlefs.bin", fs) == device_outputs(folder)
