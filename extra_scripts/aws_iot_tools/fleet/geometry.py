@@ -10,7 +10,7 @@ Pure data and parsing: no littlefs, no esptool.
 """
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
@@ -163,7 +163,3 @@ def for_target(target, layout_file=None):
         return from_ld_script(text, str(path)) if target == "esp8266" else from_partitions(text, str(path))
     except ValueError as error:
         raise InputError(f"{error}: give the {target} board's {kind}") from None
-
-
-def with_source(geometry, source):
-    return replace(geometry, source=source)

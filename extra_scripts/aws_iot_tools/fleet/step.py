@@ -48,16 +48,17 @@ def setup(devices, target, layout_file=None):
 def device_step(job, plan, geometry):
     """Write the device's image; returns its manifest.DeviceRecord. Raises InputError."""
     from cryptography.hazmat.primitives import serialization
-    files = {o.name: o.data for o in plan.outputs}
-    data = image.build(files, geometry)
-    name = job.data_dir.name
+
     from ..writer import write_if_changed
-    write_if_changed(job.data_dir / image.IMAGE_NAME, data, private=True, durable=False)  # it holds the key
-    thing = None
+    files = {o.name: o.data for o in plan.outputs}
+    name = job.data_dir.name
+    thing = None  # read first: a bad thing.txt fails the device before its image is written
     if THING_FILE in files:
         thing = thing_name(files[THING_FILE], f"{name}/{THING_FILE}")
     elif (job.certs_dir / THING_FILE).is_file():
         thing = thing_name((job.certs_dir / THING_FILE).read_bytes(), job.shown(job.certs_dir / THING_FILE))
+    data = image.build(files, geometry)
+    write_if_changed(job.data_dir / image.IMAGE_NAME, data, private=True, durable=False)  # it holds the key
     der = plan.material.device.cert.public_bytes(serialization.Encoding.DER)
     entries = tuple(manifest.FileEntry(o.name, len(o.data), None if o.private else hashlib.sha256(o.data).hexdigest())
                     for o in sorted(plan.outputs, key=lambda o: o.name))
