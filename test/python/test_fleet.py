@@ -376,6 +376,8 @@ def test_merged_esp8266_image_has_the_app_at_0_and_the_filesystem_at_its_offset(
     fs = (device / "littlefs.bin").read_bytes()
     assert data[:app.stat().st_size] == app.read_bytes() and data[0x300000:0x300000 + len(fs)] == fs
     assert merged.stat().st_mode & 0o777 == 0o600
+    extra = run_cli("flash", device, "--target", "esp8266", "--app", app, "--bootloader", app)
+    assert extra.returncode == 1 and "--bootloader: only for esp32" in extra.stderr
     info = esptool_run("--chip", "esp8266", "image-info", merged)
     assert info.returncode == 0 and "Entry point: 0x40100000" in info.stdout and "(valid)" in info.stdout, info.stdout
     assert piohelpers.read_littlefs_image(device / "littlefs.bin", "espressif8266") == device_outputs(device)

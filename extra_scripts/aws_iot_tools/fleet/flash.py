@@ -48,13 +48,22 @@ def add_arguments(parser):
     parser.add_argument("--baud", type=int, help="serial speed (default: 115200 esp8266, 460800 esp32)")
     parser.add_argument("--dry-run", action="store_true", help="print the esptool commands, run nothing")
     parser.add_argument("--app", metavar="FILE", help="firmware.bin: also make a merged full-flash image")
-    parser.add_argument("--app-offset", type=lambda v: int(v, 0), metavar="ADDR",
+    parser.add_argument("--app-offset", type=address, metavar="ADDR",
                         help="where the app goes (default 0x0 esp8266, 0x10000 esp32)")
     for name, offset in ESP32_PARTS:
         parser.add_argument(f"--{name.replace('_', '-')}", metavar="FILE",
                             help=f"esp32 merged image: {name}.bin (at {offset:#x})")
     parser.add_argument("--merged-out", metavar="FILE", help=f"merged image path (default DEVICE_DIR/{MERGED_NAME})")
     return parser
+
+
+def address(text):
+    """A flash address as esptool takes it: 0x10000 or 65536."""
+    try:
+        return int(text, 0)
+    except ValueError:
+        import argparse
+        raise argparse.ArgumentTypeError(f"{text!r} is not an address (e.g. 0x10000)") from None
 
 
 def esptool_base(python=None):
@@ -125,6 +134,9 @@ def load_device(device_dir, target):
 def merged_parts(args, fs_offset, image_path):
     """[(offset, path)] of a full flash; raises InputError when a part is missing."""
     parts = [(args.app_offset if args.app_offset is not None else APP_OFFSET[args.target], Path(args.app))]
+    given = [f"--{n.replace('_', '-')}" for n, _ in ESP32_PARTS if getattr(args, n)]
+    if args.target == "esp8266" and given:
+        raise InputError(f"{', '.join(given)}: only for esp32; an esp8266 firmware.bin holds its boot loader")
     if args.target == "esp32":
         missing = [f"--{n.replace('_', '-')}" for n, _ in ESP32_PARTS[:2] if not getattr(args, n)]
         if missing:
