@@ -114,6 +114,30 @@ def test_image_is_what_platformio_buildfs_makes_from_the_same_files(tmp_path, ta
     assert image.build(files, geometry.DEFAULTS[target]) == built
 
 
+MKLITTLEFS = os.environ.get("MKLITTLEFS") or shutil.which("mklittlefs")
+
+
+@pytest.mark.skipif(not MKLITTLEFS, reason="set MKLITTLEFS to a mklittlefs 3.2 built with LFS_NAME_MAX=32 "
+                                           "(earlephilhower/mklittlefs 3.2.0 with littlefs v2.5.1: `make`)")
+@pytest.mark.parametrize("target", ["esp8266", "esp32"])
+def test_the_real_mklittlefs_unpacks_our_images_and_we_read_its_own(tmp_path, target):
+    g = geometry.DEFAULTS[target]
+    files = {"ca.der": os.urandom(837), "cert.der": os.urandom(600), "private.der": os.urandom(1200)}
+    ours = tmp_path / "ours.bin"
+    ours.write_bytes(image.build(files, g))
+    flags = ["-b", str(g.block_size), "-p", str(g.page_size), "-s", str(g.size)]
+
+    subprocess.run([MKLITTLEFS, "-u", str(tmp_path / "unpacked"), *flags, str(ours)], check=True, capture_output=True)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "unpacked").iterdir()} == files
+
+    (tmp_path / "data").mkdir()
+    for name, data in files.items():
+        (tmp_path / "data" / name).write_bytes(data)
+    subprocess.run([MKLITTLEFS, "-c", str(tmp_path / "data"), *flags, str(tmp_path / "theirs.bin")], check=True,
+                   capture_output=True)
+    assert image.read((tmp_path / "theirs.bin").read_bytes(), g) == files
+
+
 def test_too_long_a_name_or_too_many_bytes_is_refused():
     small = geometry.Geometry("esp32", offset=0x290000, size=2 * 4096, block_size=4096, page_size=256)
     with pytest.raises(InputError, match="1 to 32 bytes"):
