@@ -187,6 +187,7 @@ def main(args, out=None, err=None):
     require_esptool()
     who = f"{name} (thing {record.get('thing') or '-'}, certificate {(record.get('certificate_sha256') or '')[:12]})"
     for step, command in commands:
+        print(f"flash: {name}: esptool {ESPTOOL_VERBS[step]}...", file=out, flush=True)  # a board takes seconds
         ok, tail = run_esptool(command)
         if not ok:
             where = "" if step == "merge" else f" on {args.port}"
