@@ -1,6 +1,6 @@
 """The command line, for Arduino IDE users and scripts: the same jobs as the PlatformIO targets.
 
-    python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo [--project-dir DIR] ...
+    python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo|flash [--project-dir DIR] ...
 
 Exit status: 0 success, 1 wrong input (one line per problem on stderr), 2 usage error (argparse).
 """
@@ -58,8 +58,10 @@ def make_parser():
     for name, module_name, text in (("broker", "broker", "run a local mosquitto broker with the development CA"),
                                     ("probe", "probe", "connect from this PC with exactly the files in data/"),
                                     ("batch", "batch", "prepare one output folder per device folder, on all cores"),
-                                    ("demo", "demo", "the whole flow against a local broker: no board, no AWS")):
+                                    ("demo", "demo", "the whole flow against a local broker: no board, no AWS"),
+                                    ("flash", "fleet.flash", "write a device's image (batch --image) with esptool")):
         sub = verbs.add_parser(name, help=text)
+        sub.set_defaults(module=module_name)
         _lazy(module_name).add_arguments(sub)
     return parser
 
@@ -135,7 +137,7 @@ def main(argv=None, environ=None, out=None, err=None):
             return run_prepare_or_check(args, environ, out, err)
         if args.verb == "dev-certs":
             return run_dev_certs(args, environ, out)
-        return _lazy(args.verb).main(args)
+        return _lazy(args.module).main(args)
     except InputError as error:
         for problem in error.problems:
             print(f"error: {problem}", file=err)
