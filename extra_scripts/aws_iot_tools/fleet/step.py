@@ -13,27 +13,9 @@ import os
 from pathlib import Path
 
 from ..errors import InputError
+from ..identity import thing as thing_file
 from . import geometry as geometry_mod
 from . import image, manifest
-
-THING_FILE = "thing.txt"
-THING_MAX = 128  # AWS IoT's client id limit
-
-
-def thing_name(data, shown):
-    """The thing name in a thing.txt's bytes: UTF-8, one trailing newline tolerated, 1 to 128 bytes."""
-    for ending in (b"\r\n", b"\n"):
-        if data.endswith(ending):
-            data = data[:-len(ending)]
-            break
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{shown}: not UTF-8 text: write the thing name in UTF-8") from None
-    if not text or len(data) > THING_MAX or any(c in text for c in "\r\n\0"):
-        raise InputError(f"{shown}: a thing name is one line of 1 to {THING_MAX} bytes")
-    return text
-
 
 def setup(devices, target, layout_file=None):
     """The run's geometry, once checks that need no device passed. Raises InputError."""
@@ -52,11 +34,9 @@ def device_step(job, plan, geometry):
     from ..writer import write_if_changed
     files = {o.name: o.data for o in plan.outputs}
     name = job.data_dir.name
-    thing = None  # read first: a bad thing.txt fails the device before its image is written
-    if THING_FILE in files:
-        thing = thing_name(files[THING_FILE], f"{name}/{THING_FILE}")
-    elif (job.certs_dir / THING_FILE).is_file():
-        thing = thing_name((job.certs_dir / THING_FILE).read_bytes(), job.shown(job.certs_dir / THING_FILE))
+    thing = None  # prepare has checked it: a bad thing.txt failed the device before this step
+    if thing_file.FILE_NAME in files:
+        thing, _ = thing_file.from_file(files[thing_file.FILE_NAME])
     data = image.build(files, geometry)
     write_if_changed(job.data_dir / image.IMAGE_NAME, data, private=True, durable=False)  # it holds the key
     der = plan.material.device.cert.public_bytes(serialization.Encoding.DER)
