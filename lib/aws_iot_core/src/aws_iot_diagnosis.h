@@ -1,0 +1,87 @@
+// Which layer a failed connect attempt failed in, decided from what the glue OBSERVED,
+// never from the absence of an error code.
+//
+// Why observation: ESP8266 core 3.1.2's handshake loop sends before it reads, so when
+// the server sends its alert and resets, the alert is never read and BearSSL's error
+// stays 0 (a handshake timeout also leaves 0); arduino-esp32 2.0.17 reports -1 for a
+// TCP failure and for its handshake timeout alike; PubSubClient 2.8 leaves state()
+// unchanged when the server closes after CONNECT. So the glue resolves the host itself,
+// knows whether Client::connect() (TCP + TLS) returned 1, watches the bytes of the
+// CONNACK go by, and only when TLS failed without a code, tries a plain TCP connect
+// to tell "TCP refused" from "the server closed the connection during the handshake".
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace awsiot {
+
+struct AttemptFacts {
+  bool resolved;           // our own DNS lookup of the endpoint succeeded
+  bool out_of_memory;      // the TLS stack could not allocate its buffers
+  bool tls_up;             // Client::connect() returned 1: TCP and TLS handshake done
+  bool tls_error;          // the TLS stack gave a meaningful error code (described apart)
+  bool tcp_reachable;      // after a TLS failure without a code: a plain TCP connect worked
+  uint32_t tls_ms;         // how long Client::connect() took
+  uint32_t tls_timeout_ms;  // the TLS stack's handshake timeout
+  bool connack_seen;       // a complete CONNACK came in
+  uint8_t connack_code;    // its return code (0 accepted)
+  uint32_t mqtt_ms;        // from CONNECT sent to giving up
+  uint32_t mqtt_timeout_ms;  // PubSubClient's socket timeout
+};
+
+// A blank record: nothing observed yet.
+AttemptFacts no_facts();
+
+enum class FailedLayer : uint8_t {
+  kNone,           // the attempt succeeded
+  kDns,            // the host name did not resolve
+  kOutOfMemory,    // no heap for TLS
+  kTcp,            // no TCP connection to host:port
+  kTlsError,       // TLS failed with a code (alert, certificate error ...)
+  kTlsClosed,      // TCP fine, the server closed during the handshake without an alert we saw
+  kTlsTimeout,     // TCP fine, the handshake did not finish in time
+  kMqttRefused,    // CONNACK with a non-zero code
+  kMqttClosed,     // TLS up, closed before any CONNACK: AWS's answer to a denied iot:Connect
+  kMqttTimeout,    // TLS up, no CONNACK within the socket timeout
+};
+
+// `mqtt_ok` is PubSubClient::connect()'s result.
+FailedLayer diagnose(const AttemptFacts& facts, bool mqtt_ok);
+
+// Words for the layer, with what to check on AWS. Never empty for a failure.
+const char* failed_layer_text(FailedLayer layer);
+const char* failed_layer_name(FailedLayer layer);  // short: "dns", "tcp", "tls" ...
+
+// The ESP8266 keeps the small-fragment (MFLN) probe's answer only when the attempt
+// showed that the server answered TLS at all; a probe that got no answer is repeated.
+bool server_answered_tls(FailedLayer layer);
+
+// Watches the bytes PubSubClient reads after CONNECT and recognises a CONNACK
+// (0x20 0x02 flags code), so the code is known even where PubSubClient's state() is not.
+class ConnackWatch {
+ public:
+  ConnackWatch() { reset(); }
+  void reset();
+  void feed(uint8_t byte);
+  bool seen() const { return seen_; }
+  uint8_t code() const { return code_; }
+
+ private:
+  uint8_t bytes_[4];
+  uint8_t count_;
+  bool seen_;
+  uint8_t code_;
+};
+
+// Room for the TLS error line the glue formats (describe_bearssl_error, or the mbedTLS
+// code with its text and hint). The host tests format every code and check that no text
+// is cut at this size.
+constexpr size_t kTlsTextBytes = 320;
+// mbedTLS's own text (mbedtls_strerror, as WiFiClientSecure::lastError copies it).
+constexpr size_t kMbedtlsOwnTextBytes = 100;
+
+// A drop soon after CONNACK, in words (the likely causes on AWS).
+const char* early_drop_text();
+
+}  // namespace awsiot
