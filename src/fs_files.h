@@ -4,11 +4,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aws_iot_device.h"
 #include "aws_iot_files.h"
 
 namespace device {
 
 // A whole file in a heap buffer, NUL-terminated (PEM text can be handed on as a C string).
+// The buffer is wiped before it is freed: it may hold a private key.
 class FileBuffer {
  public:
   FileBuffer() : data_(nullptr), size_(0) {}
@@ -42,5 +44,8 @@ bool mount_filesystem();
 // *missing set to true.
 bool load_file(const char* path, awsiot::Expect expect, Presence presence, FileBuffer* out,
                bool* missing);
+
+// Did a load_file() fail for want of memory (not a file problem)?
+bool last_load_out_of_memory();
 
 }  // namespace device

@@ -1,10 +1,12 @@
 // AWS IoT Core device client: WiFi, SNTP clock, mutual TLS, MQTT (PubSubClient).
 //
-// The decisions (backoff, state machine, checks, error words) live in lib/aws_iot_core
-// and are tested on the host; this file wires them to the board. loop() never waits:
-// each pass does at most one step of the connection state machine. The one call that
-// takes seconds is the TLS + MQTT connect itself, bounded by its timeouts; the cores
-// yield inside it, so the watchdog is fed.
+// The decisions (backoff, state machine, checks, which layer failed, error words) live in
+// lib/aws_iot_core and are tested on the host; this file wires them to the board.
+// Each loop() does at most one step of the connection state machine. One step blocks
+// for long: the connect attempt (DNS, TLS, MQTT CONNECT), up to 60 s on the ESP8266 and
+// 45 s on the ESP32 in the worst case (awsiot::AttemptBounds, docs/device-client.md);
+// PubSubClient's CONNACK wait busy-polls the TLS client, which yields on both cores, so
+// the watchdog is fed. A message larger than a TLS record is also read in one loop().
 #include <Arduino.h>
 #if defined(ESP8266)
 #include <ESP8266WiFi.h>
@@ -16,6 +18,7 @@
 #include <PubSubClient.h>
 #include <time.h>
 
+#include "attempt_client.h"
 #include "aws_iot_core.h"
 #include "device_log.h"
 #include "device_platform.h"
@@ -27,14 +30,16 @@
 #ifndef AWS_IOT_TELEMETRY_MS
 #define AWS_IOT_TELEMETRY_MS 60000
 #endif
+// Restart after this long without an MQTT session (0: never).
+#ifndef AWS_IOT_RESTART_WITHOUT_SESSION_S
+#define AWS_IOT_RESTART_WITHOUT_SESSION_S 3600
+#endif
 
 namespace {
 
 constexpr uint32_t kTelemetryIntervalMs = AWS_IOT_TELEMETRY_MS;
 constexpr uint32_t kHaltReminderMs = 30000;
-constexpr uint16_t kMqttBufferBytes = 2048;   // PubSubClient's default 256 is too small for AWS
-constexpr uint16_t kMqttKeepAliveSeconds = 60;  // AWS allows 30..1200
-constexpr uint16_t kMqttSocketTimeoutSeconds = 10;
+constexpr awsiot::MqttSettings kMqtt = awsiot::kMqttSettings;
 constexpr char kSecondNtpServer[] = "time.google.com";
 
 const char kWifiSsid[] = WIFI_SSID;
@@ -47,11 +52,19 @@ char g_topic_telemetry[awsiot::kTopicBufferSize];
 char g_topic_status[awsiot::kTopicBufferSize];
 char g_topic_commands[awsiot::kTopicBufferSize];
 
+device::AttemptClient g_attempt(device::tls_client());  // observes each connect attempt
+device::PayloadCounter g_payload_counter;  // real size of messages larger than the buffer
 PubSubClient g_mqtt;
-awsiot::Connection g_connection(awsiot::kDefaultTiming, device::random_u32, nullptr);
-awsiot::State g_last_state = awsiot::State::kWifiConnecting;
+awsiot::Connection g_connection(
+    awsiot::board_timing(device::tls_checks_dates(), AWS_IOT_RESTART_WITHOUT_SESSION_S * 1000UL),
+    device::random_u32, nullptr);
+awsiot::Uptime g_uptime;
+uint32_t g_boot_id = 0;  // random per boot: tells this boot's status payloads from older ones
+bool g_clock_reported = false;
 
 const char* g_halt_reason = nullptr;  // set when a connection cannot succeed
+awsiot::HaltKind g_halt_kind = awsiot::HaltKind::kConfiguration;
+uint32_t g_halted_at = 0;
 uint32_t g_halt_reminded_at = 0;
 uint32_t g_last_telemetry_at = 0;
 uint32_t g_telemetry_seq = 0;
@@ -69,11 +82,18 @@ void print_utc(const char* prefix) {
 
 const char* wifi_words(int status) { return awsiot::wifi_status_text(status, device::platform()); }
 
-void halt(const char* reason) {
+void halt(const char* reason, awsiot::HaltKind kind) {
   g_halt_reason = reason;
-  g_halt_reminded_at = millis();
-  LOGF("[halt] %s; not connecting (reminder every %u s)\n", reason,
-                static_cast<unsigned>(kHaltReminderMs / 1000));
+  g_halt_kind = kind;
+  g_halted_at = g_halt_reminded_at = millis();
+  const uint32_t restart_ms = awsiot::halt_restart_after_ms(kind);
+  if (restart_ms > 0) {
+    LOGF("[halt] %s; not connecting, restarting in %lu s\n", reason,
+         static_cast<unsigned long>(restart_ms / 1000));
+  } else {
+    LOGF("[halt] %s; not connecting (reminder every %u s)\n", reason,
+         static_cast<unsigned>(kHaltReminderMs / 1000));
+  }
 }
 
 // --- configuration ------------------------------------------------------------------
@@ -118,12 +138,15 @@ bool check_configuration() {
 // --- MQTT ---------------------------------------------------------------------------
 
 void publish_telemetry() {
-  char payload[320];  // room for a 128-byte thing name
+  char payload[384];  // room for a 128-byte thing name and every number at its longest
   snprintf(payload, sizeof payload,
-           "{\"thing\":\"%s\",\"seq\":%lu,\"uptime_s\":%lu,\"time\":%lld,\"heap\":%lu,\"rssi\":%d}",
+           "{\"thing\":\"%s\",\"seq\":%lu,\"session\":%lu,\"uptime_s\":%llu,\"time\":%lld,"
+           "\"heap\":%lu,\"max_block\":%lu,\"rssi\":%d}",
            g_client_id, static_cast<unsigned long>(++g_telemetry_seq),
-           static_cast<unsigned long>(millis() / 1000), static_cast<long long>(now_seconds()),
-           static_cast<unsigned long>(device::free_heap()), static_cast<int>(WiFi.RSSI()));
+           static_cast<unsigned long>(g_connection.sessions()),
+           static_cast<unsigned long long>(g_uptime.update(millis()) / 1000u),
+           static_cast<long long>(now_seconds()), static_cast<unsigned long>(device::free_heap()),
+           static_cast<unsigned long>(device::max_free_block()), static_cast<int>(WiFi.RSSI()));
   if (g_mqtt.publish(g_topic_telemetry, payload)) {
     LOGF("[mqtt] telemetry -> %s %s\n", g_topic_telemetry, payload);
   } else {
@@ -133,6 +156,14 @@ void publish_telemetry() {
 }
 
 void on_message(char* topic, uint8_t* payload, unsigned int length) {
+  const awsiot::IncomingSize size = awsiot::check_incoming(length, g_payload_counter.take());
+  if (!size.complete) {
+    // PubSubClient acknowledges it (QoS 1) after this returns; the payload is cut.
+    LOGF("[mqtt] WARNING: message on %s has %lu bytes, more than the %u-byte MQTT buffer: "
+         "acknowledged and ignored (-D AWS_IOT_MQTT_BUFFER_BYTES=... for larger ones)\n",
+         topic, static_cast<unsigned long>(size.total), static_cast<unsigned>(kMqtt.buffer_bytes));
+    return;
+  }
   // Print at most 200 bytes, non-printable bytes as '.'.
   char text[201];
   const unsigned int shown = length < 200 ? length : 200;
@@ -145,44 +176,92 @@ void on_message(char* topic, uint8_t* payload, unsigned int length) {
   if (length == 9 && memcmp(payload, "telemetry", 9) == 0) g_telemetry_requested = true;
 }
 
-void report_connect_failure() {
-  const int state = g_mqtt.state();
-  char tls[200];
-  device::tls_last_error(tls, sizeof tls);
-  LOGF("[mqtt] connect failed: state %d (%s)%s%s; free heap %lu; retry in %lu ms\n", state,
-                awsiot::mqtt_state_text(state), tls[0] != '\0' ? "; TLS: " : "", tls,
-                static_cast<unsigned long>(device::free_heap()),
-                static_cast<unsigned long>(g_connection.last_delay_ms()));
-  if (tls[0] == '\0' && state == -2) {
-    LOGF("[mqtt] no TLS error: DNS lookup or TCP connect to %s:%u failed\n", g_endpoint.host,
-                  g_endpoint.port);
-  } else if (state == -4) {
-    LOGF("[mqtt] TLS was up but no CONNACK: AWS closes the connection when the policy "
-                  "does not allow iot:Connect for client id %s\n", g_client_id);
+void report_connect_failure(const awsiot::AttemptFacts& facts, awsiot::FailedLayer layer,
+                            const device::TlsError& tls) {
+  LOGF("[mqtt] connect failed (%s): %s", awsiot::failed_layer_name(layer), awsiot::failed_layer_text(layer));
+  switch (layer) {
+    case awsiot::FailedLayer::kDns:
+      LOGF(" (%s)", g_endpoint.host);
+      break;
+    case awsiot::FailedLayer::kTcp:
+      LOGF(" (%s:%u)", g_endpoint.host, g_endpoint.port);
+      break;
+    case awsiot::FailedLayer::kTlsTimeout:
+      LOGF(" (%lu s)", static_cast<unsigned long>(facts.tls_ms / 1000));
+      break;
+    case awsiot::FailedLayer::kMqttRefused:
+      LOGF(": %d (%s)", facts.connack_code, awsiot::mqtt_state_text(facts.connack_code));
+      break;
+    case awsiot::FailedLayer::kMqttClosed:
+      LOGF(" %s", g_client_id);
+      break;
+    case awsiot::FailedLayer::kMqttTimeout:
+      LOGF(" (%lu s)", static_cast<unsigned long>(facts.mqtt_ms / 1000));
+      break;
+    default:
+      break;
   }
+  if (tls.meaningful) LOGF("; TLS: %s", tls.text);
+  LOGF("; free heap %lu, largest block %lu; retry in %lu ms\n",
+       static_cast<unsigned long>(device::free_heap()), static_cast<unsigned long>(device::max_free_block()),
+       static_cast<unsigned long>(g_connection.last_delay_ms()));
 }
 
+// One attempt: resolve, TLS, MQTT CONNECT; then name the layer that failed from what was
+// observed (awsiot::diagnose) rather than from the absence of an error code.
 void connect_mqtt() {
-  device::tls_prepare(g_endpoint.host, g_endpoint.port, static_cast<time_t>(now_seconds()));
-  LOGF("[mqtt] connecting to %s:%u as %s (attempt %lu, free heap %lu)\n", g_endpoint.host,
-                g_endpoint.port, g_client_id, static_cast<unsigned long>(g_connection.connect_attempts()),
-                static_cast<unsigned long>(device::free_heap()));
+  const awsiot::AttemptBounds& bounds = device::attempt_bounds();
+  LOGF("[mqtt] connecting to %s:%u as %s (attempt %lu, session %lu so far, free heap %lu)\n",
+       g_endpoint.host, g_endpoint.port, g_client_id,
+       static_cast<unsigned long>(g_connection.connect_attempts()),
+       static_cast<unsigned long>(g_connection.sessions()), static_cast<unsigned long>(device::free_heap()));
+  IPAddress ip;
+  const bool resolved = device::resolve(g_endpoint.host, &ip);
+  bool ok = false;
   const uint32_t started = millis();
-  // Last will: retained "offline" on the status topic when the connection dies.
-  const bool ok = g_mqtt.connect(g_client_id, nullptr, nullptr, g_topic_status, 1, true, "offline", true);
-  const uint32_t took = millis() - started;
-  g_connection.connect_result(millis(), ok);
+  g_attempt.begin_attempt(resolved, bounds.tls_ms, 1000u * kMqtt.socket_timeout_s);
+  if (resolved) {
+    device::tls_prepare(ip, g_endpoint.port, static_cast<time_t>(now_seconds()));
+    // Last will: retained "offline" with the number of the session it belongs to.
+    char will[awsiot::kStatusPayloadBytes];
+    awsiot::format_status(will, sizeof will, false, g_connection.sessions() + 1, g_boot_id, now_seconds());
+    g_payload_counter.take();
+    // Persistent session (clean session off): AWS keeps the subscription and the QoS 1
+    // commands sent while the board is away.
+    ok = g_mqtt.connect(g_client_id, nullptr, nullptr, g_topic_status, 1, true, will, kMqtt.clean_session);
+  }
+  awsiot::AttemptFacts& facts = g_attempt.finish_attempt();
+  device::TlsError tls;
+  tls.meaningful = tls.out_of_memory = false;
+  tls.text[0] = '\0';
+  if (!ok && resolved && !facts.tls_up) {
+    device::tls_last_error(&tls);
+    facts.tls_error = tls.meaningful && !tls.out_of_memory;
+    facts.out_of_memory = tls.out_of_memory;
+    // No code: is the server there at all? Tells "TCP refused" from "closed in the handshake".
+    if (!tls.meaningful) facts.tcp_reachable = device::tcp_reachable(ip, g_endpoint.port);
+  }
+  const awsiot::FailedLayer layer = awsiot::diagnose(facts, ok);
+  device::tls_attempt_done(awsiot::server_answered_tls(layer));
+  g_connection.connect_result(millis(), ok ? awsiot::ConnectOutcome::kConnected
+                                           : layer == awsiot::FailedLayer::kOutOfMemory
+                                                 ? awsiot::ConnectOutcome::kOutOfMemory
+                                                 : awsiot::ConnectOutcome::kFailed);
   if (!ok) {
-    report_connect_failure();
+    report_connect_failure(facts, layer, tls);
     return;
   }
-  LOGF("[mqtt] connected in %lu ms\n", static_cast<unsigned long>(took));
+  LOGF("[mqtt] connected in %lu ms (session %lu)\n", static_cast<unsigned long>(millis() - started),
+       static_cast<unsigned long>(g_connection.sessions()));
+  // Harmless with a persistent session (AWS keeps it); needed the first time.
   if (g_mqtt.subscribe(g_topic_commands, 1)) {
     LOGF("[mqtt] subscribed to %s\n", g_topic_commands);
   } else {
     LOGF("[mqtt] ERROR: subscribe to %s failed\n", g_topic_commands);
   }
-  if (!g_mqtt.publish(g_topic_status, "online", true)) {
+  char online[awsiot::kStatusPayloadBytes];
+  awsiot::format_status(online, sizeof online, true, g_connection.sessions(), g_boot_id, now_seconds());
+  if (!g_mqtt.publish(g_topic_status, online, true)) {
     LOGF("[mqtt] ERROR: publish to %s failed\n", g_topic_status);
   }
   g_telemetry_requested = true;  // first telemetry right away
@@ -230,10 +309,25 @@ void perform(awsiot::Action action) {
       connect_mqtt();
       break;
     case awsiot::Action::kConnectionLost:
-      LOGF("[mqtt] connection lost: state %d (%s); free heap %lu; retry in %lu ms\n",
-                    g_mqtt.state(), awsiot::mqtt_state_text(g_mqtt.state()),
-                    static_cast<unsigned long>(device::free_heap()),
-                    static_cast<unsigned long>(g_connection.last_delay_ms()));
+      LOGF("[mqtt] connection lost after %lu s: state %d (%s); free heap %lu; retry in %lu ms\n",
+           static_cast<unsigned long>(g_connection.last_session_ms() / 1000), g_mqtt.state(),
+           awsiot::mqtt_state_text(g_mqtt.state()), static_cast<unsigned long>(device::free_heap()),
+           static_cast<unsigned long>(g_connection.last_delay_ms()));
+      break;
+    case awsiot::Action::kDroppedAfterConnack:
+      LOGF("[mqtt] the server closed the session %lu ms after CONNACK: %s; retry in %lu ms (the "
+           "delay keeps growing until a session lasts %lu s)\n",
+           static_cast<unsigned long>(g_connection.last_session_ms()), awsiot::early_drop_text(),
+           static_cast<unsigned long>(g_connection.last_delay_ms()),
+           static_cast<unsigned long>(awsiot::stable_session_ms(kMqtt) / 1000));
+      break;
+    case awsiot::Action::kRestart:
+      LOGF("[restart] %s; restarting\n",
+           g_connection.restart_reason() == awsiot::RestartReason::kOutOfMemory
+               ? "out of memory for TLS in several attempts in a row (a fragmented heap does not heal)"
+               : "no MQTT session for too long (AWS_IOT_RESTART_WITHOUT_SESSION_S)");
+      Serial.flush();
+      device::restart();
       break;
   }
 }
@@ -247,12 +341,9 @@ void report_wifi(bool wifi_up) {
   wifi_was_up = wifi_up;
 }
 
-void report_clock() {
-  const awsiot::State state = g_connection.state();
-  if (g_last_state == awsiot::State::kWaitingForClock && state == awsiot::State::kConnecting) {
-    print_utc("[time] clock set: ");
-  }
-  g_last_state = state;
+void report_clock(bool clock_valid_now) {
+  if (clock_valid_now && !g_clock_reported) print_utc("[time] clock set: ");
+  g_clock_reported = clock_valid_now;
 }
 
 }  // namespace
@@ -265,23 +356,28 @@ void setup() {
   WiFi.mode(WIFI_STA);
   WiFi.setAutoReconnect(true);
 
+  g_boot_id = device::random_u32(nullptr);
   if (!check_configuration()) {
-    halt("configuration error (see [config] above)");
+    halt("configuration error (see [config] above)", awsiot::HaltKind::kConfiguration);
     return;
   }
   LOGF("[boot] endpoint %s:%u, client id %s\n", g_endpoint.host, g_endpoint.port, g_client_id);
   LOGF("[boot] topics: %s, %s, %s\n", g_topic_telemetry, g_topic_status, g_topic_commands);
-  if (!device::load_identity()) {
-    halt("certificate or key files missing or unusable (see [fs] / [tls] above)");
+  bool transient = false;
+  if (!device::load_identity(&transient)) {
+    halt(transient ? "out of memory while loading the certificate and key"
+                   : "certificate or key files missing or unusable (see [fs] / [tls] above)",
+         transient ? awsiot::HaltKind::kTransient : awsiot::HaltKind::kConfiguration);
     return;
   }
-  g_mqtt.setClient(device::tls_client());
+  g_mqtt.setClient(g_attempt);
+  g_mqtt.setStream(g_payload_counter);
   g_mqtt.setServer(g_endpoint.host, g_endpoint.port);  // by name: SNI and name check
   g_mqtt.setCallback(on_message);
-  g_mqtt.setKeepAlive(kMqttKeepAliveSeconds);
-  g_mqtt.setSocketTimeout(kMqttSocketTimeoutSeconds);
-  if (!g_mqtt.setBufferSize(kMqttBufferBytes)) {
-    halt("no memory for the MQTT buffer");
+  g_mqtt.setKeepAlive(kMqtt.keep_alive_s);
+  g_mqtt.setSocketTimeout(kMqtt.socket_timeout_s);
+  if (!g_mqtt.setBufferSize(kMqtt.buffer_bytes)) {
+    halt("no memory for the MQTT buffer", awsiot::HaltKind::kTransient);
     return;
   }
   LOGF("[boot] ready, free heap %lu\n", static_cast<unsigned long>(device::free_heap()));
@@ -289,7 +385,14 @@ void setup() {
 
 void loop() {
   const uint32_t now = millis();
+  g_uptime.update(now);
   if (g_halt_reason != nullptr) {
+    const uint32_t restart_ms = awsiot::halt_restart_after_ms(g_halt_kind);
+    if (restart_ms > 0 && awsiot::elapsed(now, g_halted_at, restart_ms)) {
+      LOGF("[restart] %s; restarting\n", g_halt_reason);
+      Serial.flush();
+      device::restart();
+    }
     if (awsiot::elapsed(now, g_halt_reminded_at, kHaltReminderMs)) {
       g_halt_reminded_at = now;
       LOGF("[halt] %s\n", g_halt_reason);
@@ -303,8 +406,8 @@ void loop() {
   observed.clock_valid = clock_valid();
   observed.mqtt_connected = g_mqtt.connected();
   report_wifi(observed.wifi_up);
+  report_clock(observed.clock_valid);
   perform(g_connection.step(now, observed));
-  report_clock();
 
   if (g_connection.state() == awsiot::State::kConnected) {
     g_mqtt.loop();  // keep-alive, incoming commands

@@ -170,3 +170,14 @@ TEST_CASE("ESP32 lastError: the socket number and the generic -1 say nothing abo
   describe_mbedtls_error(-0x2700, "", out, sizeof out);
   CHECK(std::string(out).rfind("mbedTLS -0x2700: ", 0) == 0);
 }
+
+TEST_CASE("the documented worst case of one connect attempt per board") {
+  // docs/device-client.md quotes these: change both together.
+  CHECK(worst_case_attempt_ms(kEsp8266Bounds) == 60000u);
+  CHECK(worst_case_attempt_ms(kEsp32Bounds) == 45000u);
+  // The ESP32's TCP and handshake timeouts are set, not left at 30 s and 120 s.
+  CHECK(kEsp32Bounds.tcp_ms < 30000u);
+  CHECK(kEsp32Bounds.tls_ms < 120000u);
+  AttemptBounds b = {1, 2, 3, 4, 5, 6, 100};
+  CHECK(worst_case_attempt_ms(b) == 1 + 2 + 3 + 4 + 100);
+}

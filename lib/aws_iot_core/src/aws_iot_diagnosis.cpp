@@ -101,6 +101,12 @@ const char* early_drop_text() {
                       "topics in [boot] topics:), or when another device connects with the same client id");
 }
 
+uint32_t worst_case_attempt_ms(const AttemptBounds& b) {
+  const uint32_t after_tls_up = b.connect_write_ms + b.connack_ms;
+  const uint32_t after = after_tls_up > b.tcp_check_ms ? after_tls_up : b.tcp_check_ms;
+  return b.dns_ms + b.mfln_probe_ms + b.tcp_ms + b.tls_ms + after;
+}
+
 void ConnackWatch::reset() {
   count_ = 0;
   seen_ = false;

@@ -81,6 +81,30 @@ constexpr size_t kTlsTextBytes = 320;
 // mbedTLS's own text (mbedtls_strerror, as WiFiClientSecure::lastError copies it).
 constexpr size_t kMbedtlsOwnTextBytes = 100;
 
+// How long one connect attempt can hold loop(), per board: every step's timeout as the
+// pinned cores implement it. docs/device-client.md quotes these figures.
+struct AttemptBounds {
+  uint32_t dns_ms;         // our own lookup of the endpoint
+  uint32_t mfln_probe_ms;  // ESP8266 only, until the server's answer is known
+  uint32_t tcp_ms;         // TCP connect inside Client::connect()
+  uint32_t tls_ms;         // the handshake
+  uint32_t connect_write_ms;  // sending CONNECT over TLS
+  uint32_t connack_ms;     // PubSubClient's socket timeout
+  uint32_t tcp_check_ms;   // the plain TCP connect after a TLS failure without a code
+};
+
+// ESP8266 core 3.1.2: hostByName(name, ip, 5000); the probe's WiFiClient waits 5 s to
+// connect and 5 s for the ServerHello; WiFiClientSecure resets its timeout to 15 s before
+// TCP connect and handshake (not settable), and to 5 s after it; CONNACK 10 s.
+constexpr AttemptBounds kEsp8266Bounds = {5000u, 10000u, 15000u, 15000u, 5000u, 10000u, 5000u};
+// arduino-esp32 2.0.17: hostByName waits for lwIP's DNS (gives up after 14 s, the core
+// waits 15 s); setTimeout(5) bounds TCP connect (default 30 s), setHandshakeTimeout(10)
+// the handshake (default 120 s); CONNACK 10 s.
+constexpr AttemptBounds kEsp32Bounds = {15000u, 0u, 5000u, 10000u, 5000u, 10000u, 5000u};
+
+// The longest one attempt can take: the CONNACK wait and the TCP check never both happen.
+uint32_t worst_case_attempt_ms(const AttemptBounds& bounds);
+
 // A drop soon after CONNACK, in words (the likely causes on AWS).
 const char* early_drop_text();
 
