@@ -181,3 +181,39 @@ TEST_CASE("the documented worst case of one connect attempt per board") {
   AttemptBounds b = {1, 2, 3, 4, 5, 6, 100};
   CHECK(worst_case_attempt_ms(b) == 1 + 2 + 3 + 4 + 100);
 }
+
+TEST_CASE("the failure line names layer, detail and TLS words, and is never cut") {
+  AttemptFacts f = tls_up_facts();
+  f.connack_seen = true;
+  f.connack_code = 5;
+  char out[kFailureTextBytes];
+  describe_failure(FailedLayer::kMqttRefused, f, "h", 8883, "id", "", out, sizeof out);
+  CHECK(std::string(out) == "mqtt: TLS was up but the server refused the MQTT CONNECT: 5 (refused: not authorized)");
+  describe_failure(FailedLayer::kMqttClosed, f, "h", 8883, "kitchen-1", "", out, sizeof out);
+  CHECK(std::string(out).find("iot:Connect for this client id kitchen-1") != std::string::npos);
+  describe_failure(FailedLayer::kTcp, f, "a.example", 8883, "id", "", out, sizeof out);
+  CHECK(std::string(out).find("(a.example:8883)") != std::string::npos);
+  describe_failure(FailedLayer::kTlsError, f, "h", 8883, "id", "TLS alert 48 (unknown CA) received", out, sizeof out);
+  CHECK(std::string(out) == "tls: the TLS handshake failed; TLS: TLS alert 48 (unknown CA) received");
+
+  // Longest inputs: a 253-byte host, a 128-byte client id, the longest TLS text.
+  const std::string host(253, 'h');
+  const std::string id(128, 'c');
+  std::string longest_tls;
+  char tls[2048];
+  for (int code = -1000; code < 1024; ++code) {
+    describe_bearssl_error(code, tls, sizeof tls);
+    if (strlen(tls) > longest_tls.size()) longest_tls = tls;
+  }
+  REQUIRE(longest_tls.size() < kTlsTextBytes);
+  f.tls_ms = UINT32_MAX;
+  f.mqtt_ms = UINT32_MAX;
+  f.connack_code = 255;
+  char big[4096];
+  for (int i = 1; i <= static_cast<int>(FailedLayer::kMqttTimeout); ++i) {
+    const FailedLayer layer = static_cast<FailedLayer>(i);
+    describe_failure(layer, f, host.c_str(), 65535, id.c_str(), longest_tls.c_str(), big, sizeof big);
+    INFO(big);
+    CHECK(strlen(big) < kFailureTextBytes);
+  }
+}

@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aws_iot_device.h"
-#include "aws_iot_files.h"
+#include "../core/aws_iot_files.h"
+#include "../core/aws_iot_runtime.h"
 
 namespace device {
 
@@ -34,8 +34,8 @@ constexpr size_t kMaxIdentityFileBytes = 16384;
 
 enum class Presence { kRequired, kOptional };
 
-// Mounts LittleFS without ever formatting it; prints the fix when that fails.
-// Per platform, in tls_esp8266.cpp / tls_esp32.cpp.
+// Mounts LittleFS without ever formatting it; prints the fix when that fails. Call it
+// before the other functions here. Per platform, in tls_esp8266.cpp / tls_esp32.cpp.
 bool mount_filesystem();
 
 // Reads `path` and checks its format against `expect`. Prints "[fs] <path>: <format>,
@@ -47,5 +47,9 @@ bool load_file(const char* path, awsiot::Expect expect, Presence presence, FileB
 
 // Did a load_file() fail for want of memory (not a file problem)?
 bool last_load_out_of_memory();
+
+// Reads at most `max_bytes` of a small optional file (e.g. /thing.txt). A missing file sets
+// *missing and prints nothing; an unreadable one prints "[fs] ERROR: ..." and returns false.
+bool read_small_file(const char* path, size_t max_bytes, FileBuffer* out, bool* missing);
 
 }  // namespace device

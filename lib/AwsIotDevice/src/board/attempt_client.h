@@ -6,7 +6,7 @@
 #include <Arduino.h>
 #include <Client.h>
 
-#include "aws_iot_core.h"
+#include "../core/aws_iot_core.h"
 
 namespace device {
 

@@ -84,6 +84,8 @@ class Connection {
  public:
   Connection(const Timing& timing, RandomFn random, void* random_ctx);
 
+  // Replaces the timing (e.g. stable_session_ms for another keep-alive); before the first step().
+  void set_timing(const Timing& timing);
   // Advances the machine; returns what the glue must do now.
   Action step(uint32_t now, const Observed& observed);
   // The outcome of the kConnect just performed; `now` is millis() after it returned.

@@ -3,11 +3,12 @@
 #pragma once
 
 #include "aws_iot_backoff.h"
+#include "aws_iot_client_id.h"
 #include "aws_iot_clock.h"
 #include "aws_iot_config.h"
 #include "aws_iot_connection.h"
 #include "aws_iot_describe.h"
-#include "aws_iot_device.h"
+#include "aws_iot_runtime.h"
 #include "aws_iot_diagnosis.h"
 #include "aws_iot_files.h"
 #include "aws_iot_mqtt.h"

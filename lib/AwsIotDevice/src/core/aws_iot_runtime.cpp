@@ -1,4 +1,4 @@
-#include "aws_iot_device.h"
+#include "aws_iot_runtime.h"
 
 #include <stdio.h>
 

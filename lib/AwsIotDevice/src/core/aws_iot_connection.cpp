@@ -22,6 +22,11 @@ Connection::Connection(const Timing& timing, RandomFn random, void* random_ctx)
       restart_reason_(RestartReason::kNone),
       started_(false),
       clock_started_(false) {
+  set_timing(timing);
+}
+
+void Connection::set_timing(const Timing& timing) {
+  timing_ = timing;
   if (timing_.min_connect_interval_ms < 1000u) timing_.min_connect_interval_ms = 1000u;
 }
 

@@ -1,6 +1,9 @@
 #include "aws_iot_diagnosis.h"
 
+#include "aws_iot_describe.h"
 #include "aws_iot_text.h"
+
+#include <stdio.h>
 
 namespace awsiot {
 
@@ -99,6 +102,39 @@ const char* early_drop_text() {
   return AWS_IOT_TEXT("AWS closes a session right after CONNACK when the policy denies a SUBSCRIBE or "
                       "PUBLISH (check iot:Subscribe, iot:Receive, iot:Publish, iot:RetainPublish for the "
                       "topics in [boot] topics:), or when another device connects with the same client id");
+}
+
+void describe_failure(FailedLayer layer, const AttemptFacts& facts, const char* host, uint16_t port,
+                      const char* client_id, const char* tls_text, char* out, size_t out_size) {
+  if (out == nullptr || out_size == 0) return;
+  char detail[300];
+  detail[0] = '\0';
+  switch (layer) {
+    case FailedLayer::kDns:
+      snprintf(detail, sizeof detail, " (%s)", host);
+      break;
+    case FailedLayer::kTcp:
+      snprintf(detail, sizeof detail, " (%s:%u)", host, static_cast<unsigned>(port));
+      break;
+    case FailedLayer::kTlsTimeout:
+      snprintf(detail, sizeof detail, " (%lu s)", static_cast<unsigned long>(facts.tls_ms / 1000u));
+      break;
+    case FailedLayer::kMqttRefused:
+      snprintf(detail, sizeof detail, ": %u (%s)", static_cast<unsigned>(facts.connack_code),
+               mqtt_state_text(facts.connack_code));
+      break;
+    case FailedLayer::kMqttClosed:
+      snprintf(detail, sizeof detail, " %s", client_id);
+      break;
+    case FailedLayer::kMqttTimeout:
+      snprintf(detail, sizeof detail, " (%lu s)", static_cast<unsigned long>(facts.mqtt_ms / 1000u));
+      break;
+    default:
+      break;
+  }
+  const bool tls = tls_text != nullptr && tls_text[0] != '\0';
+  snprintf(out, out_size, "%s: %s%s%s%s", failed_layer_name(layer), failed_layer_text(layer), detail,
+           tls ? "; TLS: " : "", tls ? tls_text : "");
 }
 
 uint32_t worst_case_attempt_ms(const AttemptBounds& b) {

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aws_iot_topics.h"
+
 namespace awsiot {
 
 struct MqttSettings {
@@ -15,19 +17,13 @@ struct MqttSettings {
   bool clean_session;         // false: AWS keeps subscriptions and QoS 1 messages (1 h default)
 };
 
-// Device Shadow documents are up to 8 KB of state plus metadata: 8 KB + 1 KB for the
-// topic, the header and metadata is what the ESP8266's heap can spare next to BearSSL's
-// ~22 KB handshake. Larger messages are acknowledged and reported, not delivered.
+// The defaults. The buffer holds a whole Device Shadow document with its topic
+// (kShadowMqttBufferBytes); larger messages are acknowledged and reported, not delivered.
 // Persistent session: QoS 1 commands sent while the board is off arrive when it is back.
-#ifndef AWS_IOT_MQTT_BUFFER_BYTES
-#define AWS_IOT_MQTT_BUFFER_BYTES 9216
-#endif
-constexpr MqttSettings kMqttSettings = {60u, 10u, AWS_IOT_MQTT_BUFFER_BYTES, false};
+constexpr MqttSettings kMqttSettings = {60u, 10u, static_cast<uint16_t>(kShadowMqttBufferBytes), false};
 
 // A session is stable (and resets the reconnect backoff) after two keep-alive periods.
-constexpr uint32_t stable_session_ms(const MqttSettings& settings) {
-  return 2u * 1000u * settings.keep_alive_s;
-}
+constexpr uint32_t stable_session_ms(uint16_t keep_alive_s) { return 2u * 1000u * keep_alive_s; }
 
 // What PubSubClient handed to the callback compared with the payload bytes that went by.
 // PubSubClient 2.8 cuts a packet larger than its buffer to the buffer and, only when a

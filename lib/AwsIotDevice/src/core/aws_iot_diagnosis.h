@@ -81,6 +81,15 @@ constexpr size_t kTlsTextBytes = 320;
 // mbedTLS's own text (mbedtls_strerror, as WiFiClientSecure::lastError copies it).
 constexpr size_t kMbedtlsOwnTextBytes = 100;
 
+// The whole failure in one line (without the free heap and the retry delay), e.g.
+// "tls: the server closed the connection during the TLS handshake: ..." or
+// "mqtt: TLS was up but the server refused the MQTT CONNECT: 5 (refused: not authorized)".
+// `host` at most 253 bytes, `client_id` at most 128, `tls_text` "" or at most
+// kTlsTextBytes - 1: kFailureTextBytes holds the longest such line (tested).
+constexpr size_t kFailureTextBytes = 720;
+void describe_failure(FailedLayer layer, const AttemptFacts& facts, const char* host, uint16_t port,
+                      const char* client_id, const char* tls_text, char* out, size_t out_size);
+
 // How long one connect attempt can hold loop(), per board: every step's timeout as the
 // pinned cores implement it. docs/device-client.md quotes these figures.
 struct AttemptBounds {

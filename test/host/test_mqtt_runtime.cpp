@@ -5,19 +5,21 @@
 #include <string>
 
 #include "aws_iot_connection.h"
-#include "aws_iot_device.h"
+#include "aws_iot_runtime.h"
 #include "aws_iot_mqtt.h"
+#include "aws_iot_topics.h"
 
 using namespace awsiot;
 
 TEST_CASE("persistent session, keep-alive and a buffer for Device Shadow documents") {
   CHECK_FALSE(kMqttSettings.clean_session);  // QoS 1 commands survive reconnects and power cycles
-  CHECK(kMqttSettings.buffer_bytes >= 8192 + 512);
+  CHECK(kMqttSettings.buffer_bytes == kShadowMqttBufferBytes);
+  CHECK(kMqttSettings.buffer_bytes >= 8192 + 256);
   CHECK(kMqttSettings.keep_alive_s >= 30);
   CHECK(kMqttSettings.keep_alive_s <= 1200);
-  CHECK(stable_session_ms(kMqttSettings) == 120000u);
+  CHECK(stable_session_ms(kMqttSettings.keep_alive_s) == 120000u);
   // The state machine resets its backoff only after a session this long.
-  CHECK(kDefaultTiming.stable_session_ms == stable_session_ms(kMqttSettings));
+  CHECK(kDefaultTiming.stable_session_ms == stable_session_ms(kMqttSettings.keep_alive_s));
 }
 
 TEST_CASE("a message larger than the buffer is recognised with its real size") {

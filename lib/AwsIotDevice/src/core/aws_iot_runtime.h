@@ -1,4 +1,4 @@
-// Small board facts in portable form: 64-bit uptime, the MAC-based client id, wiping key
+// Runtime facts in portable form: 64-bit uptime, the MAC-based client id, wiping key
 // material, and which halts restart the board.
 #pragma once
 

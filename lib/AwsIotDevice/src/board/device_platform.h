@@ -1,6 +1,6 @@
-// What main.cpp needs from the board, implemented once per platform:
+// What the AwsIotDevice class needs from the board, implemented once per platform:
 // tls_esp8266.cpp (BearSSL, DER files) and tls_esp32.cpp (mbedTLS, PEM files).
-// platformio.ini's build_src_filter compiles exactly one of them per env.
+// Each compiles only on its own board (the whole file is inside #if defined(...)).
 #pragma once
 
 #include <Client.h>
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "aws_iot_core.h"
+#include "../core/aws_iot_core.h"
 
 namespace device {
 
@@ -36,11 +36,12 @@ bool resolve(const char* host, IPAddress* ip);
 // After a TLS failure without an error code: does a plain TCP connect to ip:port work?
 bool tcp_reachable(const IPAddress& ip, uint16_t port);
 
-// Mounts LittleFS (never formats it) and loads the identity files into long-lived TLS
-// objects; the ESP32 also parses them with mbedTLS once and checks that key and
-// certificate belong together. Prints every problem with the file name and the command
-// that fixes it. Returns false when a connection could not succeed: the caller must not
-// try; *transient tells an allocation failure (worth a restart) from a file problem.
+// Loads the identity files from LittleFS (mounted before: mount_filesystem() in
+// fs_files.h) into long-lived TLS objects; the ESP32 also parses them with mbedTLS once
+// and checks that key and certificate belong together. Prints every problem with the file
+// name and the command that fixes it. Returns false when a connection could not succeed:
+// the caller must not try; *transient tells an allocation failure (worth a restart) from
+// a file problem.
 bool load_identity(bool* transient);
 
 // The TLS client the MQTT client runs over (lives as long as the program).
