@@ -217,3 +217,13 @@ TEST_CASE("the failure line names layer, detail and TLS words, and is never cut"
     CHECK(strlen(big) < kFailureTextBytes);
   }
 }
+
+TEST_CASE("a close seen while waiting for CONNACK is the policy close, even when it took long") {
+  AttemptFacts f = tls_up_facts();
+  f.closed_while_waiting = true;
+  f.mqtt_ms = 10000;
+  CHECK(diagnose(f, false) == FailedLayer::kMqttClosed);
+  f.connack_seen = true;  // a refusal with a code wins
+  f.connack_code = 2;
+  CHECK(diagnose(f, false) == FailedLayer::kMqttRefused);
+}

@@ -43,16 +43,32 @@ class AttemptClient : public Client {
   }
   size_t write(uint8_t b) override { return tls_.write(b); }
   size_t write(const uint8_t* buf, size_t size) override { return tls_.write(buf, size); }
-  int available() override { return tls_.available(); }
+  int available() override {
+    const int n = tls_.available();
+    if (n > 0 || !watching_ || facts_.connack_seen) return n;
+    // Waiting for CONNACK and nothing to read: has the server hung up? (AWS closes the
+    // connection here when the policy does not allow iot:Connect.) PubSubClient 2.8 would
+    // otherwise poll until its socket timeout; reporting one byte lets its read fail at
+    // once (read() gives -1, PubSubClient stops the client and returns false).
+    if (!tls_.connected()) {
+      facts_.closed_while_waiting = true;
+      return 1;
+    }
+    return 0;
+  }
   int read() override {
     const int c = tls_.read();
-    if (watching_ && c >= 0) watch_.feed(static_cast<uint8_t>(c));
+    if (watching_ && c >= 0) {
+      watch_.feed(static_cast<uint8_t>(c));
+      facts_.connack_seen = watch_.seen();
+    }
     return c;
   }
   int read(uint8_t* buf, size_t size) override {
     const int n = tls_.read(buf, size);
     if (watching_) {
       for (int i = 0; i < n; ++i) watch_.feed(buf[i]);
+      facts_.connack_seen = watch_.seen();
     }
     return n;
   }

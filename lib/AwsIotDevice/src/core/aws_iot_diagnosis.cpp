@@ -16,6 +16,7 @@ AttemptFacts no_facts() {
   facts.tcp_reachable = false;
   facts.tls_ms = 0;
   facts.tls_timeout_ms = 0;
+  facts.closed_while_waiting = false;
   facts.connack_seen = false;
   facts.connack_code = 0;
   facts.mqtt_ms = 0;
@@ -36,6 +37,7 @@ FailedLayer diagnose(const AttemptFacts& facts, bool mqtt_ok) {
     return FailedLayer::kTlsClosed;
   }
   if (facts.connack_seen) return FailedLayer::kMqttRefused;
+  if (facts.closed_while_waiting) return FailedLayer::kMqttClosed;
   if (facts.mqtt_timeout_ms > 0 && facts.mqtt_ms >= facts.mqtt_timeout_ms) return FailedLayer::kMqttTimeout;
   return FailedLayer::kMqttClosed;
 }

@@ -24,6 +24,7 @@ struct AttemptFacts {
   bool tcp_reachable;      // after a TLS failure without a code: a plain TCP connect worked
   uint32_t tls_ms;         // how long Client::connect() took
   uint32_t tls_timeout_ms;  // the TLS stack's handshake timeout
+  bool closed_while_waiting;  // TLS up, then the server closed before a CONNACK arrived
   bool connack_seen;       // a complete CONNACK came in
   uint8_t connack_code;    // its return code (0 accepted)
   uint32_t mqtt_ms;        // from CONNECT sent to giving up
