@@ -101,7 +101,8 @@ const char* failed_layer_text(FailedLayer layer) {
 }
 
 const char* early_drop_text() {
-  return AWS_IOT_TEXT("AWS closes a session right after CONNACK when the policy denies a SUBSCRIBE or "
+  return AWS_IOT_TEXT("most likely the policy or the client id: AWS closes a session right after CONNACK "
+                      "when the policy denies a SUBSCRIBE or "
                       "PUBLISH (check iot:Subscribe, iot:Receive, iot:Publish, iot:RetainPublish for the "
                       "topics in [boot] topics:), or when another device connects with the same client id");
 }
