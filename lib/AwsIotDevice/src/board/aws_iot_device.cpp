@@ -105,10 +105,10 @@ AwsIotDevice::~AwsIotDevice() {
 
 // --- begin ----------------------------------------------------------------------------
 
-bool AwsIotDevice::begin(const char* wifi_ssid, const char* wifi_password, const char* endpoint) {
+bool AwsIotDevice::begin(const char* wifiSsid, const char* wifiPassword, const char* endpoint) {
   Settings settings = {};
-  settings.wifi_ssid = wifi_ssid;
-  settings.wifi_password = wifi_password;
+  settings.wifiSsid = wifiSsid;
+  settings.wifiPassword = wifiPassword;
   settings.endpoint = endpoint;
   return begin(settings);
 }
@@ -139,7 +139,7 @@ bool AwsIotDevice::begin(const Settings& settings) {
     halt("no filesystem (see [fs] above)", awsiot::HaltKind::kConfiguration);
     return false;
   }
-  if (!choose_thing_name(settings.thing_name) || !make_topics()) {
+  if (!choose_thing_name(settings.thingName) || !make_topics()) {
     halt("configuration error (see [config] above)", awsiot::HaltKind::kConfiguration);
     return false;
   }
@@ -184,17 +184,17 @@ bool AwsIotDevice::check_settings(const Settings& settings) {
     LOGF("[config] ERROR: %s; set it and build again\n", last_failure_);
     ok = false;
   }
-  const awsiot::SettingsError wifi = awsiot::check_wifi(settings.wifi_ssid, settings.wifi_password);
+  const awsiot::SettingsError wifi = awsiot::check_wifi(settings.wifiSsid, settings.wifiPassword);
   if (wifi != awsiot::SettingsError::kOk) {
     DEVICE_FORMAT(last_failure_, sizeof last_failure_, "%s", awsiot::settings_error_text(wifi));
     LOGF("[config] ERROR: %s; set it and build again\n", last_failure_);
     ok = false;
   }
   // check_wifi bounds both lengths, so the copies fit once it passed.
-  ok = ok && copy_setting(wifi_ssid_, sizeof wifi_ssid_, settings.wifi_ssid) &&
-       copy_setting(wifi_password_, sizeof wifi_password_, settings.wifi_password);
-  const char* ntp = settings.ntp_server != nullptr && settings.ntp_server[0] != '\0'
-                        ? settings.ntp_server
+  ok = ok && copy_setting(wifi_ssid_, sizeof wifi_ssid_, settings.wifiSsid) &&
+       copy_setting(wifi_password_, sizeof wifi_password_, settings.wifiPassword);
+  const char* ntp = settings.ntpServer != nullptr && settings.ntpServer[0] != '\0'
+                        ? settings.ntpServer
                         : kDefaultNtpServer;
   if (!copy_setting(ntp_server_, sizeof ntp_server_, ntp)) {
     DEVICE_FORMAT(last_failure_, sizeof last_failure_, "NTP_SERVER is longer than %u bytes",
@@ -202,8 +202,8 @@ bool AwsIotDevice::check_settings(const Settings& settings) {
     LOGF("[config] ERROR: %s\n", last_failure_);
     ok = false;
   }
-  if (settings.mqtt_buffer_bytes != 0) mqtt_buffer_bytes_ = settings.mqtt_buffer_bytes;
-  if (settings.keep_alive_seconds != 0) keep_alive_seconds_ = settings.keep_alive_seconds;
+  if (settings.mqttBufferBytes != 0) mqtt_buffer_bytes_ = settings.mqttBufferBytes;
+  if (settings.keepAliveSeconds != 0) keep_alive_seconds_ = settings.keepAliveSeconds;
   return ok;
 }
 
@@ -293,9 +293,9 @@ const char* AwsIotDevice::thingNameSource() const {
 }
 
 AwsIotDevice::Topic AwsIotDevice::shadowTopic(awsiot::ShadowTopic which,
-                                              const char* shadow_name) const {
+                                              const char* shadowName) const {
   Topic topic;
-  if (awsiot::make_shadow_topic(topic.text, sizeof topic.text, client_id_, which, shadow_name) !=
+  if (awsiot::make_shadow_topic(topic.text, sizeof topic.text, client_id_, which, shadowName) !=
       awsiot::TopicError::kOk) {
     topic.text[0] = '\0';
   }
@@ -321,7 +321,7 @@ bool AwsIotDevice::publish(const char* topic, const uint8_t* payload, size_t len
   const size_t needed = awsiot::kMqttPacketOverhead + length;
   if (needed > mqtt_buffer_bytes_) {
     LOGF("[mqtt] ERROR: publish to %s: %u bytes do not fit the %u-byte MQTT buffer "
-         "(Settings::mqtt_buffer_bytes)\n",
+         "(Settings::mqttBufferBytes)\n",
          topic, static_cast<unsigned>(length), static_cast<unsigned>(mqtt_buffer_bytes_));
     return false;
   }
@@ -331,10 +331,10 @@ bool AwsIotDevice::publish(const char* topic, const uint8_t* payload, size_t len
   return false;
 }
 
-bool AwsIotDevice::subscribe(const char* topic_filter, MessageHandler handler) {
-  const awsiot::TopicError error = awsiot::check_topic_filter(topic_filter);
+bool AwsIotDevice::subscribe(const char* topicFilter, MessageHandler handler) {
+  const awsiot::TopicError error = awsiot::check_topic_filter(topicFilter);
   if (error != awsiot::TopicError::kOk || handler == nullptr) {
-    LOGF("[mqtt] ERROR: subscribe to \"%s\": %s\n", topic_filter == nullptr ? "" : topic_filter,
+    LOGF("[mqtt] ERROR: subscribe to \"%s\": %s\n", topicFilter == nullptr ? "" : topicFilter,
          handler == nullptr ? "no handler" : awsiot::topic_error_text(error));
     return false;
   }
@@ -346,17 +346,17 @@ bool AwsIotDevice::subscribe(const char* topic_filter, MessageHandler handler) {
     }
   }
   if (slot == nullptr) {
-    LOGF("[mqtt] ERROR: subscribe to %s: already %u subscriptions\n", topic_filter,
+    LOGF("[mqtt] ERROR: subscribe to %s: already %u subscriptions\n", topicFilter,
          kMaxSubscriptions);
     return false;
   }
-  const size_t length = strlen(topic_filter);
+  const size_t length = strlen(topicFilter);
   slot->filter = new (std::nothrow) char[length + 1];
   if (slot->filter == nullptr) {
-    LOGF("[mqtt] ERROR: subscribe to %s: out of memory\n", topic_filter);
+    LOGF("[mqtt] ERROR: subscribe to %s: out of memory\n", topicFilter);
     return false;
   }
-  memcpy(slot->filter, topic_filter, length + 1);
+  memcpy(slot->filter, topicFilter, length + 1);
   slot->handler = handler;
   if (!connected_) return true;  // sent on connect
   if (mqtt_.subscribe(slot->filter, 1)) {
@@ -372,7 +372,7 @@ void AwsIotDevice::dispatch(char* topic, uint8_t* payload, unsigned int length) 
   if (!size.complete) {
     // PubSubClient acknowledges it (QoS 1) after this returns; the payload here is cut.
     LOGF("[mqtt] WARNING: message on %s has %lu bytes, more than the %u-byte MQTT buffer: "
-         "acknowledged and ignored (Settings::mqtt_buffer_bytes for larger ones)\n",
+         "acknowledged and ignored (Settings::mqttBufferBytes for larger ones)\n",
          topic, static_cast<unsigned long>(size.total), static_cast<unsigned>(mqtt_buffer_bytes_));
     return;
   }
@@ -488,6 +488,7 @@ void AwsIotDevice::wifi_begin() {
 }
 
 void AwsIotDevice::perform(awsiot::Action action) {
+  char detail[kFailureTextBytes - 8];  // the failure without its subject, for the log line
   switch (action) {
     case awsiot::Action::kNone:
       break;
@@ -495,18 +496,19 @@ void AwsIotDevice::perform(awsiot::Action action) {
       wifi_begin();
       break;
     case awsiot::Action::kWifiTimeout:
-      DEVICE_FORMAT(last_failure_, sizeof last_failure_,
-                    "WiFi not connected after %lu s: status %d (%s)",
+      DEVICE_FORMAT(detail, sizeof detail, "not connected after %lu s: status %d (%s)",
                     static_cast<unsigned long>(awsiot::kDefaultTiming.wifi_timeout_ms / 1000),
                     static_cast<int>(WiFi.status()), wifi_words(WiFi.status()));
-      LOGF("[wifi] %s; retry in %lu ms\n", last_failure_,
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "WiFi %s", detail);
+      LOGF("[wifi] %s; retry in %lu ms\n", detail,
            static_cast<unsigned long>(connection_.last_delay_ms()));
       break;
     case awsiot::Action::kWifiLost:
-      set_connected(false);
-      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "WiFi lost: status %d (%s)",
-                    static_cast<int>(WiFi.status()), wifi_words(WiFi.status()));
-      LOGF("[wifi] %s\n", last_failure_);
+      DEVICE_FORMAT(detail, sizeof detail, "lost: status %d (%s)", static_cast<int>(WiFi.status()),
+                    wifi_words(WiFi.status()));
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "WiFi %s", detail);
+      LOGF("[wifi] %s\n", detail);
+      set_connected(false);  // after the failure text: onDisconnected may read it
       break;
     case awsiot::Action::kStartClock:
       LOGF("[time] waiting for SNTP (%s)\n", ntp_server_);
@@ -524,21 +526,22 @@ void AwsIotDevice::perform(awsiot::Action action) {
       connect_mqtt();
       break;
     case awsiot::Action::kConnectionLost:
-      set_connected(false);
-      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "MQTT connection lost after %lu s: state %d (%s)",
+      DEVICE_FORMAT(detail, sizeof detail, "connection lost after %lu s: state %d (%s)",
                     static_cast<unsigned long>(connection_.last_session_ms() / 1000), mqtt_.state(),
                     awsiot::mqtt_state_text(mqtt_.state()));
-      LOGF("[mqtt] %s; free heap %lu; retry in %lu ms\n", last_failure_,
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "MQTT %s", detail);
+      LOGF("[mqtt] %s; free heap %lu; retry in %lu ms\n", detail,
            static_cast<unsigned long>(device::free_heap()),
            static_cast<unsigned long>(connection_.last_delay_ms()));
+      set_connected(false);  // after the failure text: onDisconnected may read it
       break;
     case awsiot::Action::kDroppedAfterConnack:
-      set_connected(false);
       DEVICE_FORMAT(last_failure_, sizeof last_failure_, "the server closed the session %lu ms after CONNACK: %s",
                     static_cast<unsigned long>(connection_.last_session_ms()), awsiot::early_drop_text());
       LOGF("[mqtt] %s; retry in %lu ms (the delay keeps growing until a session lasts %lu s)\n",
            last_failure_, static_cast<unsigned long>(connection_.last_delay_ms()),
            static_cast<unsigned long>(awsiot::stable_session_ms(keep_alive_seconds_) / 1000));
+      set_connected(false);  // after the failure text: onDisconnected may read it
       break;
     case awsiot::Action::kRestart:
       LOGF("[restart] %s; restarting\n",
@@ -578,15 +581,13 @@ void AwsIotDevice::loop() {
       halt_reminded_at_ = now;
       LOGF("[halt] %s\n", halt_reason_);
     }
-    delay(10);  // nothing to do; let the idle task and the watchdog run
-    return;
+    return;  // the sketch's own work goes on
   }
 
   awsiot::Observed observed;
   observed.wifi_up = WiFi.status() == WL_CONNECTED;
   observed.clock_valid = awsiot::clock_valid(now_seconds());
   observed.mqtt_connected = mqtt_.connected();
-  report_progress(observed.wifi_up);
   perform(connection_.step(now, observed));
   report_progress(observed.wifi_up);
 

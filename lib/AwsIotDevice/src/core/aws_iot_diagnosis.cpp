@@ -135,7 +135,9 @@ void describe_failure(FailedLayer layer, const AttemptFacts& facts, const char* 
     default:
       break;
   }
-  const bool tls = tls_text != nullptr && tls_text[0] != '\0';
+  // The TLS stack's words belong to a TLS failure (or its out-of-memory code) only.
+  const bool tls = (layer == FailedLayer::kTlsError || layer == FailedLayer::kOutOfMemory) &&
+                   tls_text != nullptr && tls_text[0] != '\0';
   snprintf(out, out_size, "%s: %s%s%s%s", failed_layer_name(layer), failed_layer_text(layer), detail,
            tls ? "; TLS: " : "", tls ? tls_text : "");
 }

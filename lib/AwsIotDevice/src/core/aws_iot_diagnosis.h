@@ -86,8 +86,9 @@ constexpr size_t kMbedtlsOwnTextBytes = 100;
 // "tls: the server closed the connection during the TLS handshake: ..." or
 // "mqtt: TLS was up but the server refused the MQTT CONNECT: 5 (refused: not authorized)".
 // `host` at most 253 bytes, `client_id` at most 128, `tls_text` "" or at most
-// kTlsTextBytes - 1: kFailureTextBytes holds the longest such line (tested).
-constexpr size_t kFailureTextBytes = 720;
+// kTlsTextBytes - 1 (shown for kTlsError and kOutOfMemory only): kFailureTextBytes holds
+// the longest such line (tested).
+constexpr size_t kFailureTextBytes = 512;
 void describe_failure(FailedLayer layer, const AttemptFacts& facts, const char* host, uint16_t port,
                       const char* client_id, const char* tls_text, char* out, size_t out_size);
 
