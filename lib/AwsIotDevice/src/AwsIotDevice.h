@@ -6,7 +6,7 @@
 //   #include <AwsIotDevice.h>
 //   AwsIotDevice device;
 //   void setup() { Serial.begin(115200); device.begin(); }   // settings from secrets.h
-//   void loop()  { device.loop(); }                          // never blocks for long
+//   void loop()  { device.loop(); }  // blocks only during a connect attempt (<= 60 s / 45 s)
 //
 // Settings: begin() takes WiFi, endpoint and thing name from secrets.h, which the plugin
 // generates into the build folder from WIFI_SSID, WIFI_PASSWORD, AWS_IOT_ENDPOINT and the
@@ -85,7 +85,8 @@ class AwsIotDevice {
   bool begin(const char* wifiSsid, const char* wifiPassword, const char* endpoint);
 
   // One step of WiFi -> clock -> TLS + MQTT -> connected, with backoff; then MQTT's own
-  // loop (keep-alive, incoming messages). Call it from loop() as often as possible.
+  // loop (keep-alive, incoming messages). Call it from loop() as often as possible. A step
+  // that connects blocks for that attempt: at most 60 s (ESP8266) / 45 s (ESP32).
   void loop();
 
   // QoS 0 (PubSubClient publishes at QoS 0 only). False when not connected or too large
