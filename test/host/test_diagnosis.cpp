@@ -227,3 +227,10 @@ TEST_CASE("a close seen while waiting for CONNACK is the policy close, even when
   f.connack_code = 2;
   CHECK(diagnose(f, false) == FailedLayer::kMqttRefused);
 }
+
+TEST_CASE("the early-drop line fits the failure text buffer") {
+  char big[2048];
+  snprintf(big, sizeof big, "the server closed the session %lu ms after CONNACK: %s",
+           static_cast<unsigned long>(UINT32_MAX), early_drop_text());
+  CHECK(strlen(big) < kFailureTextBytes);
+}
