@@ -7,7 +7,7 @@
 #include "aws_iot_connection.h"
 #include "aws_iot_runtime.h"
 #include "aws_iot_mqtt.h"
-#include "aws_iot_topics.h"
+#include "aws_iot_shadow.h"
 
 using namespace awsiot;
 

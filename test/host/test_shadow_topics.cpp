@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "aws_iot_filter.h"
+#include "aws_iot_shadow.h"
 #include "aws_iot_topics.h"
 
 using namespace awsiot;

@@ -40,6 +40,7 @@
 #include "core/aws_iot_connection.h"
 #include "core/aws_iot_diagnosis.h"
 #include "core/aws_iot_runtime.h"
+#include "core/aws_iot_shadow.h"
 #include "core/aws_iot_topics.h"
 
 class AwsIotDevice {

@@ -28,6 +28,13 @@
 #include "device_platform.h"
 #include "fs_files.h"
 
+// DEVICE_FORMAT(out, size, "format", ...): snprintf with the format in flash on the ESP8266.
+#if defined(ESP8266)
+#define DEVICE_FORMAT(out, size, format, ...) snprintf_P((out), (size), PSTR(format), ##__VA_ARGS__)
+#else
+#define DEVICE_FORMAT(out, size, format, ...) snprintf((out), (size), format, ##__VA_ARGS__)
+#endif
+
 namespace {
 
 // Restart after this long without an MQTT session (0: never).

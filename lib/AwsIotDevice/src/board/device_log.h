@@ -1,4 +1,4 @@
-// LOGF("format", ...): printf to Serial. DEVICE_FORMAT(out, size, "format", ...): snprintf. On the ESP8266 the format string stays in flash
+// LOGF("format", ...): printf to Serial. On the ESP8266 the format string stays in flash
 // (ordinary string constants live in its scarce data RAM, which the TLS handshake needs).
 #pragma once
 
@@ -6,8 +6,6 @@
 
 #if defined(ESP8266)
 #define LOGF(format, ...) Serial.printf_P(PSTR(format), ##__VA_ARGS__)
-#define DEVICE_FORMAT(out, size, format, ...) snprintf_P((out), (size), PSTR(format), ##__VA_ARGS__)
 #else
 #define LOGF(format, ...) Serial.printf(format, ##__VA_ARGS__)
-#define DEVICE_FORMAT(out, size, format, ...) snprintf((out), (size), format, ##__VA_ARGS__)
 #endif

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aws_iot_topics.h"
+#include "aws_iot_shadow.h"
 
 namespace awsiot {
 
