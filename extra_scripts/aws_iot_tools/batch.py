@@ -2,12 +2,16 @@
 
     python3 extra_scripts/aws_iot.py batch DEVICES_DIR --out OUT_DIR [--target esp8266|esp32]
                                            [--key-format pkcs8|traditional] [--jobs N]
+                                           [--image [--fs-layout FILE]]
 
-Each subfolder of DEVICES_DIR holds one device's PEM files, as downloaded from AWS IoT;
+Each subfolder of DEVICES_DIR holds one device's PEM files, as downloaded from AWS IoT,
+and optionally its thing name in `thing.txt` (see identity/thing.py; AWS_IOT_THING_NAME is
+not used here, since one name for every device would have them knock each other off);
 its outputs go to OUT_DIR/<device name>/ with the same names, bytes and validation as
 `prepare` (this module only fans provision.prepare out over worker processes). A
 failing device is reported in one line and the others go on; the exit status is 1
-when any device failed.
+when any device failed. With --image, each device also gets OUT_DIR/<device>/littlefs.bin
+and the run writes OUT_DIR/manifest.json (aws_iot_tools/fleet/).
 
 Imports stay light here (no cryptography): the command line imports this module to
 declare its arguments. Workers start with spawn on every system (Windows has no fork;
@@ -20,6 +24,7 @@ stop the batch before anything is written.
 """
 
 import contextlib
+import functools
 import os
 import sys
 import time
@@ -41,6 +46,7 @@ class DeviceResult:
     problems: tuple = ()   # one line each, without the device name
     warnings: tuple = ()
     changed: int = 0       # files written or removed
+    record: object = None  # the device's fleet manifest record (batch --image)
 
 
 def add_arguments(parser):
@@ -56,6 +62,11 @@ def add_arguments(parser):
     parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                         help=f"worker processes (default: one per CPU, at most one per "
                              f"{DEVICES_PER_WORKER} devices)")
+    parser.add_argument("--image", action="store_true",
+                        help="also write OUT_DIR/<device>/littlefs.bin and OUT_DIR/manifest.json")
+    parser.add_argument("--fs-layout", metavar="FILE",
+                        help="with --image: the board's linker script (esp8266) or partition table CSV (esp32); "
+                             "default nodemcuv2 eagle.flash.4m1m.ld / esp32dev default.csv")
     return parser
 
 
@@ -82,19 +93,20 @@ def make_jobs(devices, out_dir, target, key_format, settings):
             for d in devices]
 
 
-def prepare_device(job):
-    """Validate and write one device's files; never raises."""
+def prepare_device(job, after=None):
+    """Validate and write one device's files, then `after(job, plan)` (its result is the record); never raises."""
     from . import provision
     from .errors import InputError
     name = job.data_dir.name
     try:
         result, written = provision.prepare(job)
+        record = after(job, result) if after else None
     except InputError as error:
         return DeviceResult(name, False, tuple(error.problems))
     except Exception as error:  # one device's bug or I/O error must not stop the others
         return DeviceResult(name, False, (f"unexpected {type(error).__name__}: {error}",))
     changed = sum(1 for _, action in written if action != "unchanged")
-    return DeviceResult(name, True, warnings=tuple(result.findings.warnings), changed=changed)
+    return DeviceResult(name, True, warnings=tuple(result.findings.warnings), changed=changed, record=record)
 
 
 def name_problems(names):
@@ -114,8 +126,8 @@ def _worker_start():
         amazon_roots.load()
 
 
-def run(jobs, workers, on_result=None, start_method="spawn"):
-    """prepare_device for every job over `workers` processes; [DeviceResult] in the jobs' order.
+def run(jobs, workers, on_result=None, work=prepare_device, start_method="spawn"):
+    """work (prepare_device) for every job over `workers` processes; [DeviceResult] in the jobs' order.
 
     start_method is spawn, which every system has; bench/run.py also measures fork.
     """
@@ -125,12 +137,12 @@ def run(jobs, workers, on_result=None, start_method="spawn"):
     with contextlib.ExitStack() as stack:
         if workers == 1:
             _worker_start()
-            stream = map(prepare_device, jobs)
+            stream = map(work, jobs)
         else:
             context = multiprocessing.get_context(start_method)
             pool = stack.enter_context(context.Pool(workers, initializer=_worker_start))
             chunk = max(1, min(16, len(jobs) // (workers * 8)))
-            stream = pool.imap_unordered(prepare_device, jobs, chunksize=chunk)
+            stream = pool.imap_unordered(work, jobs, chunksize=chunk)
         for result in stream:
             results[result.name] = result
             if on_result:
@@ -208,10 +220,20 @@ def main(args, environ=None, out=None, err=None):
     target = opts.target or "esp8266"
     # The same settings as `prepare` run here: the environment over ./.env (endpoint, passphrase).
     settings = secrets.read_settings(".", environ)
+    # One name for every device would have them knock each other off AWS IoT: each device's
+    # name comes from its own folder's thing.txt, never from the environment.
+    if settings.pop("AWS_IOT_THING_NAME", None):
+        print("warning: AWS_IOT_THING_NAME is not used by batch: put each device's thing name in "
+              f"{devices_dir}/<device name>/thing.txt", file=err)
     jobs = make_jobs(devices, out_dir, target, opts.key_format, settings)
     workers = args.jobs if args.jobs and args.jobs > 0 else default_workers(len(jobs), os.cpu_count() or 1)
     workers = max(1, min(workers, len(jobs)))
 
+    work, geometry = prepare_device, None
+    if args.image:  # before any device is prepared: a missing littlefs-python or bad layout stops here
+        from .fleet import step
+        geometry = step.setup(devices, target, args.fs_layout)
+        work = functools.partial(prepare_device, after=functools.partial(step.device_step, geometry=geometry))
     progress = _Progress(len(jobs), err)
 
     def report(result):
@@ -223,11 +245,16 @@ def main(args, environ=None, out=None, err=None):
 
     started = time.monotonic()
     try:
-        results = run(jobs, workers, report)
+        results = run(jobs, workers, report, work)
     finally:
         progress.close()
     seconds = time.monotonic() - started
     changed = sum(r.changed for r in results if r.ok)
     print(f"{summary_line(results, seconds, workers)}; {target} files in {out_dir}/<device>/, "
           f"{changed} file{'s' if changed != 1 else ''} written or removed", file=out)
+    if geometry is not None:
+        path = step.finish(out_dir, results, target, geometry)
+        images = sum(1 for r in results if r.ok)
+        print(f"images: {images} littlefs.bin ({geometry.size:,} bytes at {geometry.offset:#x}, "
+              f"{geometry.source}); record in {path}", file=out)
     return EXIT_FAILED if any(not r.ok for r in results) else EXIT_OK

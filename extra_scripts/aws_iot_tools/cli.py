@@ -1,6 +1,6 @@
 """The command line, for Arduino IDE users and scripts: the same jobs as the PlatformIO targets.
 
-    python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo [--project-dir DIR] ...
+    python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo|flash [--project-dir DIR] ...
 
 Exit status: 0 success, 1 wrong input (one line per problem on stderr), 2 usage error (argparse).
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from . import options as options_mod
 from . import projectini, secrets, targets
 from .errors import InputError
-from .portable import option_path
+from .portable import option_path, tolerate_unencodable_output
 
 EXIT_OK, EXIT_INPUT = 0, 1
 
@@ -51,11 +51,12 @@ def _common(parser):
 # Verbs whose module declares its own arguments. Only the module of the verb being run is
 # imported: `--help` and every other verb never load its dependencies (cryptography, a
 # broker's POSIX user lookup...).
-LAZY_VERBS = {
-    "broker": "run a local mosquitto broker with the development CA",
-    "probe": "connect from this PC with exactly the files in data/",
-    "batch": "prepare one output folder per device folder, on all cores",
-    "demo": "the whole flow against a local broker: no board, no AWS",
+LAZY_VERBS = {  # verb: (module, help)
+    "broker": ("broker", "run a local mosquitto broker with the development CA"),
+    "probe": ("probe", "connect from this PC with exactly the files in data/"),
+    "batch": ("batch", "prepare one output folder per device folder, on all cores"),
+    "demo": ("demo", "the whole flow against a local broker: no board, no AWS"),
+    "flash": ("fleet.flash", "write a device's image (batch --image) with esptool"),
 }
 
 
@@ -78,10 +79,11 @@ def make_parser(verb=None):
     dev.add_argument("--key-type", choices=options_mod.DEV_KEY_TYPES, default=None,
                      help="device key type: ec (P-256, default) or rsa (2048)")
     dev.add_argument("--force", action="store_true", help="replace existing development certificates")
-    for name, text in LAZY_VERBS.items():
+    for name, (module_name, text) in LAZY_VERBS.items():
         sub = verbs.add_parser(name, help=text)
+        sub.set_defaults(module=module_name)
         if name == verb:
-            _lazy(name).add_arguments(sub)
+            _lazy(module_name).add_arguments(sub)
     return parser
 
 
@@ -142,6 +144,12 @@ def run_dev_certs(args, environ, out):
     return EXIT_OK
 
 
+def console():
+    """The `espaws` command (pyproject's console script) and `python -m espaws`."""
+    tolerate_unencodable_output((sys.stdout, sys.stderr))
+    sys.exit(main())
+
+
 def main(argv=None, environ=None, out=None, err=None, before_run=None):
     """Run one verb; `before_run()` is called once the arguments are valid (the script checks
     its requirements there, so `--help` works before they are installed)."""
@@ -156,7 +164,7 @@ def main(argv=None, environ=None, out=None, err=None, before_run=None):
             return run_prepare_or_check(args, environ, out, err)
         if args.verb == "dev-certs":
             return run_dev_certs(args, environ, out)
-        return _lazy(args.verb).main(args)
+        return _lazy(args.module).main(args)
     except InputError as error:
         for problem in error.problems:
             print(f"error: {problem}", file=err)

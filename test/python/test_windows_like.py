@@ -25,7 +25,7 @@ WINDOWS_LIKE = Path(__file__).resolve().parent / "windows_like"
 PLUGIN_ROOT = REPO / "extra_scripts"
 SETTINGS = {"WIFI_SSID": "net", "WIFI_PASSWORD": "pass-word", "AWS_IOT_THING_NAME": "thing-1",
             "AWS_IOT_ENDPOINT": "abc123-ats.iot.eu-west-1.amazonaws.com"}
-VERBS = ("prepare", "check", "dev-certs", "broker", "probe", "batch", "demo")
+VERBS = ("prepare", "check", "dev-certs", "broker", "probe", "batch", "demo", "flash")
 
 
 def windows_like(roots=(PLUGIN_ROOT,), also_missing=(), **extra):
@@ -114,7 +114,7 @@ def test_dev_certs_prepare_check_without_posix_modules(tmp_path):
     assert_clean(cli("check", "--project-dir", tmp_path, env=env))
     prepared = cli("prepare", "--project-dir", tmp_path, "--secrets-out", tmp_path / "secrets.h", env=env)
     assert_clean(prepared)
-    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["ca.der", "cert.der", "private.der"]
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["ca.der", "cert.der", "private.der", "thing.txt"]
     assert '#define AWS_IOT_THING_NAME "thing-1"' in (tmp_path / "secrets.h").read_text()
 
 
@@ -208,7 +208,7 @@ def test_platformio_build_image_and_targets_without_posix_modules(tmp_path):
     image = ph.run_pio(project, "run", "-t", "buildfs", env=env)
     assert image.returncode == 0, ph.output(image)
     files = ph.read_littlefs_image(ph.fs_image_path(project, "esp8266"))
-    assert sorted(files) == ["ca.der", "cert.der", "private.der"]
+    assert sorted(files) == ["ca.der", "cert.der", "private.der", "thing.txt"]
     for result in (built, image):
         assert "Traceback" not in ph.output(result) and "ModuleNotFoundError" not in ph.output(result)
 
