@@ -24,6 +24,11 @@ import sys
 # the same lines as requirements.txt.
 REQUIREMENTS = {"cryptography": "cryptography>=42", "certifi": "certifi>=2023.7.22", "dotenv": "python-dotenv>=1.0"}
 FILESYSTEM_TARGETS = ("buildfs", "uploadfs", "uploadfsota")
+# Both espressif builders write the uploadfsota image where it destroys the board (ESP8266 serial:
+# offset 0x0, over the bootloader; ESP8266 espota: sent as firmware; ESP32 serial: over the app).
+UPLOADFSOTA_REFUSED = ("aws_iot: uploadfsota refused before anything is sent: PlatformIO's ESP8266/ESP32 builders "
+                       "write that image over the bootloader or the firmware; use `pio run -t uploadfs` "
+                       "(serial), or `uploadfs` with `upload_protocol = espota` (over the air)")
 
 
 def missing_requirements():
@@ -102,11 +107,16 @@ def write_secrets_header(target, source, env):
     write_if_changed(str(target[0]), text.encode("utf-8"), private=True)
 
 
+def packs_image():
+    return bool(set(FILESYSTEM_TARGETS) & set(COMMAND_LINE_TARGETS))
+
+
 def make_job(env):
     from aws_iot_tools.cli import build_job
     return build_job(env.subst("$PROJECT_DIR"), env["AWS_IOT_OPTIONS"], settings_now(env),
                      filesystem=env.GetProjectOption("board_build.filesystem", ""),
-                     state_dir=os.path.join(env.subst("$PROJECT_WORKSPACE_DIR"), "aws_iot"))
+                     state_dir=os.path.join(env.subst("$PROJECT_WORKSPACE_DIR"), "aws_iot"),
+                     packs_image=packs_image())
 
 
 def reporter():
@@ -117,11 +127,19 @@ def reporter():
 @reported
 def prepare_step(target, source, env):
     """The build's step: also writes a stamp listing the outputs, so SCons can skip it next time."""
-    from aws_iot_tools import commands
-    from aws_iot_tools.writer import write_if_changed
-    plan = commands.prepare(make_job(env), reporter())
+    from aws_iot_tools import commands, writer
+    job = make_job(env)
+    if packs_image():
+        # The image is packed from data/ after this step: keep other builds (another env, another
+        # terminal) out of the folder until this process has packed and uploaded it.
+        try:
+            writer.hold_until_exit(writer.manifest_path(job.state_dir, job.data_dir))
+        except OSError as error:
+            raise InputError(f"{job.shown(error.filename or job.state_dir)}: cannot lock ({error.strerror}): "
+                             "check that the project folder is writable") from None
+    plan = commands.prepare(job, reporter())
     listing = "".join(f"{o.name} {hashlib.sha256(o.data).hexdigest()}\n" for o in plan.outputs)
-    write_if_changed(str(target[0]), listing.encode())
+    writer.write_if_changed(str(target[0]), listing.encode())
 
 
 @reported
@@ -174,7 +192,7 @@ def declare(env):
     inputs = sorted(os.path.join(certs_dir, n) for n in _list(certs_dir))
     # Everything the outputs depend on besides the files themselves (the endpoint and the
     # passphrase are in the settings hash).
-    config = "\0".join([target, opts.key_format, data_dir, certs_dir, settings_hash,
+    config = "\0".join([target, opts.key_format, data_dir, certs_dir, settings_hash, opts.spiffs,
                         env.GetProjectOption("board_build.filesystem", "")])
     prepared = env.Command(os.path.join(work_dir, "prepared.txt"), inputs + [env.Value(config)],
                            env.VerboseAction(prepare_step, "Preparing the board's certificate files"))
@@ -183,8 +201,10 @@ def declare(env):
     # Through an always-built alias: no "is up to date" line on no-op builds, yet the step
     # itself runs only when its inputs change.
     env.Default(env.AlwaysBuild(env.Alias("aws_iot_files", prepared)))
-    if set(FILESYSTEM_TARGETS) & set(COMMAND_LINE_TARGETS):
-        env.AlwaysBuild(prepared)  # the image must hold the current files, whatever SCons remembers
+    if packs_image():
+        # The image must hold this env's files, whatever SCons remembers: another env may have
+        # prepared the folder since (its files are removed then).
+        env.AlwaysBuild(prepared)
 
     env.AddCustomTarget("iot-prepare", None, env.VerboseAction(prepare_target, "Preparing"),
                         title="AWS IoT: prepare files", description="Validate certs/ and write the board's files")
@@ -206,6 +226,9 @@ def _list(folder):
         return []
 
 
+if "uploadfsota" in COMMAND_LINE_TARGETS:
+    sys.stderr.write(UPLOADFSOTA_REFUSED + "\n")
+    env.Exit(1)  # noqa: F821
 # `pio run -t clean` stops right after the pre: scripts: nothing to declare or install for it.
 if not env.IsCleanTarget():  # noqa: F821
     install_requirements(env)  # noqa: F821

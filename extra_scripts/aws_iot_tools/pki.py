@@ -7,10 +7,13 @@ the board does not need).
 """
 
 import math
+import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography import utils as crypto_utils
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -20,7 +23,8 @@ from .errors import InputError
 
 PEM_SUFFIXES = (".pem", ".crt", ".cer", ".key")
 _BOM = b"\xef\xbb\xbf"
-_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\n(.*?)-----END ([A-Z0-9 ]+)-----", re.S)
+_BEGIN, _END, _DASHES = b"-----BEGIN ", b"-----END ", b"-----"
+_LABEL = re.compile(rb"[A-Z0-9 ]+")
 _KEY_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY")
 _IGNORED_LABELS = {
     "PUBLIC KEY": "a public key (AWS's *-public.pem.key): the board does not need it",
@@ -64,6 +68,12 @@ class Material:
     key: PrivateKey
     cas: list
     notes: list = field(default_factory=list)
+    ignored: list = field(default_factory=list)  # [(source, PEM label)] of the blocks left out
+
+
+def printable(name):
+    """A file name as text that any terminal prints: bytes that are not UTF-8 as \\x escapes."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def public_der(public_key):
@@ -72,15 +82,36 @@ def public_der(public_key):
 
 def load_folder(folder, display_root, passphrase=None):
     """Classify the top-level files of `folder`; raise InputError listing every problem."""
-    folder = Path(folder)
-    shown = display_root.rstrip("/")
+    # cryptography warns (with its own file paths) about some odd but loadable certificates:
+    # the problems that matter are reported here, one line each.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", crypto_utils.CryptographyDeprecationWarning)
+        return _load_folder(Path(folder), printable(display_root).rstrip("/"), passphrase)
+
+
+def _load_folder(folder, shown, passphrase):
     if not folder.is_dir():
         raise InputError(f"{shown}/: folder not found: put the PEM files from AWS IoT there "
                          "(or run `pio run -t iot-dev-certs` for development certificates)")
-    certs, keys, notes, problems = [], [], [], []
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
-        name = f"{shown}/{path.name}"
-        blocks, problem = _pem_blocks(path.read_bytes())
+    try:
+        entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError as error:
+        raise InputError(f"{shown}/: cannot be read ({error.strerror}): check the folder's permissions") from None
+    certs, keys, notes, ignored, problems = [], [], [], [], []
+    inside = folder.resolve()
+    for path in entries:
+        name = f"{shown}/{printable(path.name)}"
+        if path.is_symlink() and inside not in path.resolve().parents:
+            problems.append(f"{name}: a symbolic link to outside {shown}/: copy the file into {shown}/ instead")
+            continue
+        if not path.is_file():
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            problems.append(f"{name}: cannot be read ({error.strerror}): check the file's permissions")
+            continue
+        blocks, problem = _pem_blocks(data)
         if problem:
             problems.append(f"{name}: {problem}")
             continue
@@ -95,13 +126,15 @@ def load_folder(folder, display_root, passphrase=None):
             source = name if len(blocks) == 1 else f"{name} (block {index})"
             try:
                 if label == "CERTIFICATE":
-                    certs.append(Certificate(source, x509.load_pem_x509_certificate(block)))
+                    certs.append(Certificate(source, _load_certificate(block)))
                 elif label in _KEY_LABELS:
                     keys.append(PrivateKey(source, _load_key(block, passphrase)))
                 elif label in _IGNORED_LABELS:
                     notes.append(f"{source}: ignored, {_IGNORED_LABELS[label]}")
+                    ignored.append((source, label))
                 else:
                     notes.append(f"{source}: ignored, a PEM block of type {label}")
+                    ignored.append((source, label))
             except _KeyProblem as reason:
                 problems.append(f"{source}: {reason}")
             except (ValueError, TypeError):
@@ -110,7 +143,37 @@ def load_folder(folder, display_root, passphrase=None):
                                 "download the file again from AWS IoT")
     if problems:
         raise InputError(problems)
-    return _sort(certs, _unique_keys(keys), notes, shown)
+    material = _sort(certs, _unique_keys(keys), notes, shown)
+    material.ignored = ignored
+    return material
+
+
+def _load_certificate(block):
+    """An x509 certificate whose every part the checks read can be read; else _KeyProblem."""
+    try:
+        cert = x509.load_pem_x509_certificate(block)
+    except x509.InvalidVersion:
+        raise _KeyProblem("not a valid certificate (invalid X.509 version): download the file again "
+                          "from AWS IoT") from None
+    # cryptography parses parts lazily: read them all now, so no check meets a surprise later.
+    try:
+        cert.extensions  # noqa: B018
+        cert.public_key()
+        cert.subject.rfc4514_string()
+        cert.issuer.rfc4514_string()
+        cert.not_valid_before_utc, cert.not_valid_after_utc  # noqa: B018
+    except UnsupportedAlgorithm:
+        raise _KeyProblem("the certificate's public key is of a type this PC's cryptography library "
+                          "cannot read: the boards take RSA and EC P-256 / P-384 certificates") from None
+    except (ValueError, TypeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as error:
+        raise _KeyProblem(f"the certificate cannot be read ({_first_line(error)}): it is damaged or "
+                          "malformed; download it again from AWS IoT") from None
+    return cert
+
+
+def _first_line(error):
+    text = str(error).strip().splitlines()
+    return text[0][:120] if text else type(error).__name__
 
 
 class _KeyProblem(Exception):
@@ -118,19 +181,42 @@ class _KeyProblem(Exception):
 
 
 def _pem_blocks(data):
-    """[(label, pem bytes)] of a file, or a problem; accepts a BOM and CRLF line ends."""
+    """[(label, pem bytes)] of a file, or a problem; accepts a BOM and CRLF line ends.
+
+    One forward scan (str.find), linear in the file's size whatever it holds: a file of
+    BEGIN lines alone must not take quadratic time, as a lazy regex over it did.
+    """
     if data.startswith(_BOM):
         data = data[len(_BOM):]
     data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     blocks = []
-    for match in _BLOCK.finditer(data):
-        begin, end = match.group(1), match.group(3)
-        if begin != end:
-            return [], f"a PEM block starts as {begin.decode()} but ends as {end.decode()}: the file is damaged"
-        blocks.append((begin.decode(), match.group(0) + b"\n"))
-    if data.count(b"-----BEGIN ") != len(blocks):
-        return [], "a PEM block has no END line: the file is truncated; download it again"
+    begin = data.find(_BEGIN)
+    while begin != -1:
+        label_end = data.find(b"\n", begin)
+        end = data.find(_END, begin)
+        next_begin = data.find(_BEGIN, begin + len(_BEGIN))
+        if end == -1 or (next_begin != -1 and next_begin < end):
+            return [], "a PEM block has no END line: the file is truncated; download it again"
+        label = _label(data[begin + len(_BEGIN):label_end]) if label_end != -1 else None
+        end_line_end = data.find(b"\n", end)
+        end_line_end = len(data) if end_line_end == -1 else end_line_end
+        end_label = _label(data[end + len(_END):end_line_end].rstrip())
+        if label is None or end_label is None:
+            return [], "a PEM block has a damaged BEGIN or END line: download the file again"
+        if label != end_label:
+            return [], f"a PEM block starts as {label} but ends as {end_label}: the file is damaged"
+        close = end + len(_END) + len(end_label) + len(_DASHES)
+        blocks.append((label, data[begin:close] + b"\n"))
+        begin = next_begin
     return blocks, None
+
+
+def _label(line):
+    """The label of a `-----BEGIN LABEL-----` line (the part after BEGIN), or None."""
+    if not line.endswith(_DASHES):
+        return None
+    label = line[:-len(_DASHES)]
+    return label.decode() if _LABEL.fullmatch(label) else None
 
 
 def _load_key(block, passphrase):

@@ -129,6 +129,41 @@ def test_uploadfs_and_upload_write_files(tmp_path, probe_script, platform):
         pio.build_dir(project, env_name) / "firmware.bin").read_bytes()
 
 
+# Where the real builders write (FACTS.md): uploadfs at the filesystem's offset; uploadfsota
+# where it destroys the board.
+UPLOAD_PLACES = {
+    ("espressif8266", ""): {"uploadfs": ["0x300000 littlefs.bin"], "uploadfsota": ["0x0 littlefs.bin"]},
+    ("espressif8266", "espota"): {"uploadfs": ["espota-spiffs littlefs.bin"],
+                                  "uploadfsota": ["espota-firmware littlefs.bin"]},
+    ("espressif32", ""): {"uploadfs": ["0x290000 littlefs.bin"],
+                          "uploadfsota": ["0x1000 bootloader.bin littlefs.bin", "0x8000 partitions.bin littlefs.bin",
+                                          "0xe000 boot_app0.bin littlefs.bin", "0x10000 littlefs.bin"]},
+    ("espressif32", "espota"): {"uploadfs": ["espota-spiffs littlefs.bin"],
+                                "uploadfsota": ["espota-spiffs littlefs.bin"]},
+}
+
+
+@pytest.mark.parametrize("platform, protocol", sorted(UPLOAD_PLACES))
+def test_uploads_log_where_the_real_builders_write(tmp_path, probe_script, platform, protocol):
+    options = {"upload_protocol": protocol} if protocol else {}
+    project, env_name = make_project(tmp_path, probe_script, platform, **options)
+    for target, places in UPLOAD_PLACES[(platform, protocol)].items():
+        log = pio.build_dir(project, env_name) / "uploaded" / "flash.log"
+        if log.exists():
+            log.unlink()
+        ok(pio.run_pio(project, "run", "-t", target))
+        assert pio.flash_log(project, env_name) == places, target
+
+
+def test_esp32_partitions_come_from_the_framework_before_the_project(tmp_path, probe_script):
+    # A project default.csv does not replace the framework's (arduino-esp32's lookup order).
+    project, env_name = make_project(tmp_path, probe_script, "espressif32")
+    (project / "default.csv").write_text("spiffs, data, spiffs, 0x100000, 0x10000,\n")
+    (project / "data" / "a.txt").write_text("a")
+    ok(pio.run_pio(project, "run", "-t", "buildfs"))
+    assert pio.read_littlefs_image(pio.fs_image_path(project, env_name), "espressif32") == {"a.txt": b"a"}
+
+
 def test_list_targets_shows_platform_targets(tmp_path, probe_script):
     project, _ = make_project(tmp_path, probe_script)
     result = ok(pio.run_pio(project, "run", "--list-targets"))
