@@ -8,7 +8,9 @@ and `-t idedata` need no secrets. The work happens in SCons actions:
 - secrets.h in $BUILD_DIR/aws_iot/, on the include path; compiled code that includes it
   depends on it through SCons's scanner, and it changes only when a value changes;
 - the board's files in data/ (part of the default build, and always before
-  buildfs / uploadfs, since the image is built from that folder);
+  buildfs / uploadfs / iot-probe, since the image is built from that folder; data/ holds the
+  files of one env at a time, the one prepared last, and a build that packs the image keeps
+  the folder locked until it ends, so two envs never mix in an image);
 - custom targets iot-prepare, iot-check, iot-dev-certs, iot-broker, iot-probe.
 The logic lives in aws_iot_tools/, which never imports SCons. Options: aws_iot_tools/options.py.
 """
@@ -201,9 +203,9 @@ def declare(env):
     # Through an always-built alias: no "is up to date" line on no-op builds, yet the step
     # itself runs only when its inputs change.
     env.Default(env.AlwaysBuild(env.Alias("aws_iot_files", prepared)))
-    if packs_image():
-        # The image must hold this env's files, whatever SCons remembers: another env may have
-        # prepared the folder since (its files are removed then).
+    if packs_image() or "iot-probe" in COMMAND_LINE_TARGETS:
+        # The image (or the probe) must see this env's files, whatever SCons remembers: another env
+        # may have prepared the folder since (its files are removed then).
         env.AlwaysBuild(prepared)
 
     env.AddCustomTarget("iot-prepare", None, env.VerboseAction(prepare_target, "Preparing"),
@@ -215,7 +217,7 @@ def declare(env):
                         description="Development CA, device certificate and key in dev-certs/ (NOT for production)")
     env.AddCustomTarget("iot-broker", None, cli_action("broker"), title="AWS IoT: local broker",
                         description="Run mosquitto with the development CA, for testing the board without AWS")
-    env.AddCustomTarget("iot-probe", None, cli_action("probe"), title="AWS IoT: probe the endpoint",
+    env.AddCustomTarget("iot-probe", prepared, cli_action("probe"), title="AWS IoT: probe the endpoint",
                         description="Connect from this PC with exactly the files in data/ and name what fails")
 
 

@@ -190,3 +190,11 @@ def test_users_own_gitignore_in_the_data_folder_is_kept(tmp_path):
     Identity().write_aws_style(project / "certs")
     ok(ph.run_pio(project, "run", "-t", "iot-prepare"))
     assert (project / "data" / ".gitignore").read_text() == "*.der\n"
+
+
+def test_probe_sees_its_own_envs_files(tmp_path):
+    project, _ = two_env_project(tmp_path, "two boards")
+    ok(ph.run_pio(project, "run", "-e", "a", "-t", "iot-prepare"))
+    ok(ph.run_pio(project, "run", "-e", "b", "-t", "iot-prepare"))
+    ph.run_pio(project, "run", "-e", "a", "-t", "iot-probe")  # no endpoint set: the probe itself stops
+    assert (project / "data" / "cert.der").exists() and not (project / "data" / "cert.pem").exists()
