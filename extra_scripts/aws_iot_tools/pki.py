@@ -192,31 +192,31 @@ def _pem_blocks(data):
     blocks = []
     begin = data.find(_BEGIN)
     while begin != -1:
-        label_end = data.find(b"\n", begin)
         end = data.find(_END, begin)
         next_begin = data.find(_BEGIN, begin + len(_BEGIN))
         if end == -1 or (next_begin != -1 and next_begin < end):
             return [], "a PEM block has no END line: the file is truncated; download it again"
-        label = _label(data[begin + len(_BEGIN):label_end]) if label_end != -1 else None
-        end_line_end = data.find(b"\n", end)
-        end_line_end = len(data) if end_line_end == -1 else end_line_end
-        end_label = _label(data[end + len(_END):end_line_end].rstrip())
-        if label is None or end_label is None:
+        label, body = _label_at(data, begin + len(_BEGIN))
+        end_label, close = _label_at(data, end + len(_END))
+        if label is None or end_label is None or data[body:body + 1] != b"\n":
             return [], "a PEM block has a damaged BEGIN or END line: download the file again"
         if label != end_label:
             return [], f"a PEM block starts as {label} but ends as {end_label}: the file is damaged"
-        close = end + len(_END) + len(end_label) + len(_DASHES)
         blocks.append((label, data[begin:close] + b"\n"))
         begin = next_begin
     return blocks, None
 
 
-def _label(line):
-    """The label of a `-----BEGIN LABEL-----` line (the part after BEGIN), or None."""
-    if not line.endswith(_DASHES):
-        return None
-    label = line[:-len(_DASHES)]
-    return label.decode() if _LABEL.fullmatch(label) else None
+def _label_at(data, start):
+    """(label, index after its closing dashes) of `LABEL-----` at `start`, or (None, start).
+
+    Only up to the next dashes: `-----END X----------BEGIN Y-----` (two files concatenated
+    without a newline) still reads as two blocks.
+    """
+    close = data.find(_DASHES, start)
+    if close == -1 or not _LABEL.fullmatch(data[start:close]):
+        return None, start
+    return data[start:close].decode(), close + len(_DASHES)
 
 
 def _load_key(block, passphrase):

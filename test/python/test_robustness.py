@@ -279,3 +279,13 @@ def test_own_ca_gets_no_amazon_roots(tmp_path):
     result = run_cli("prepare", "--project-dir", tmp_path, env={"AWS_IOT_ENDPOINT": "broker.local:8883"})
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "data" / "ca_2.der").exists()
+
+
+def test_pem_files_concatenated_without_a_newline(tmp_path):
+    identity = Identity()
+    certs = identity.write_aws_style(tmp_path / "certs", with_ca=False)
+    (certs / "chain.pem").write_bytes(pem(identity.cert).rstrip(b"\n") + pem(identity.ca).rstrip(b"\n"))
+    (certs / CERT).unlink()
+    result = run_cli("prepare", "--project-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "certs/chain.pem (block 2)" in result.stdout
