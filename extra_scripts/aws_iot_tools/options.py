@@ -7,7 +7,7 @@ win over both.
 | platformio.ini              | environment          | default            | meaning |
 |-----------------------------|----------------------|--------------------|---------|
 | custom_aws_iot_certs_dir    | AWS_IOT_CERTS_DIR    | certs              | folder with the PEM files (top level only) |
-| custom_aws_iot_data_dir     | AWS_IOT_DATA_DIR     | the project's data | where the board's files are written; give envs with different certificates their own |
+| custom_aws_iot_data_dir     | AWS_IOT_DATA_DIR     | the project's data | where the board's files are written (envs may share it: each image holds only its own env's files; a .gitignore there keeps them out of git) |
 | custom_aws_iot_target       | AWS_IOT_TARGET       | from the platform  | esp8266 (DER for BearSSL) or esp32 (PEM for mbedTLS) |
 | custom_aws_iot_key_format   | AWS_IOT_KEY_FORMAT   | pkcs8              | private key encoding: pkcs8, or traditional (PKCS#1 RSA / SEC1 EC) |
 | custom_aws_iot_dev_key_type | AWS_IOT_DEV_KEY_TYPE | ec                 | key type of development certificates: ec (P-256) or rsa (2048) |
