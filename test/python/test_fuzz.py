@@ -25,7 +25,7 @@ from pkitools import Identity
 CERT = "a1b2c3d4e5-certificate.pem.crt"
 KEY = "a1b2c3d4e5-private.pem.key"
 FILES = (CERT, KEY, "AmazonRootCA1.pem")
-BOUNDED = settings(max_examples=100, deadline=None, derandomize=True,
+BOUNDED = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 _IDENTITY = Identity(kind="ec")
