@@ -100,8 +100,11 @@ def trust_anchors(material, endpoint=None):
         only_amazon = all(amazon_roots.is_amazon_root(c.cert) for c in ordered)
         if only_amazon and (endpoint is None or endpoint.kind == "aws-ats"):
             have = {c.subject for c in ordered}
-            added = [Certificate(f"{label} (certifi)", cert) for label, cert in _certifi_roots()
-                     if cert.subject.rfc4514_string() not in have]
+            try:
+                added = [Certificate(f"{label} (certifi)", cert) for label, cert in _certifi_roots()
+                         if cert.subject.rfc4514_string() not in have]
+            except InputError as error:  # the folder's own roots still work for half the cipher suites
+                return ordered, f"{note} ({error.problems[0]})"
             if added:
                 ordered += added
                 note += (f", plus {', '.join(a.source for a in added)}: AWS IoT's ATS endpoints chain to "

@@ -289,3 +289,17 @@ def test_pem_files_concatenated_without_a_newline(tmp_path):
     result = run_cli("prepare", "--project-dir", tmp_path)
     assert result.returncode == 0, result.stderr
     assert "certs/chain.pem (block 2)" in result.stdout
+
+
+def test_root_ca1_alone_still_works_when_certifi_is_unreadable(tmp_path, monkeypatch):
+    import io
+
+    from aws_iot_tools import cli
+    certs = Identity().write_aws_style(tmp_path / "certs", with_ca=False)
+    (certs / "AmazonRootCA1.pem").write_bytes(pem(dict(amazon_roots.load())["Amazon Root CA 1"]))
+    monkeypatch.setattr(amazon_roots, "bundle_path", lambda: str(tmp_path / "no-such-bundle.pem"))
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["prepare", "--project-dir", str(tmp_path)], environ={"AWS_IOT_ENDPOINT": ATS},
+                    out=out, err=err) == 0, err.getvalue()
+    assert "Amazon's roots are unavailable" in out.getvalue()
+    assert not (tmp_path / "data" / "ca_2.der").exists()
