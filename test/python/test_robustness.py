@@ -127,11 +127,11 @@ def test_a_folder_where_an_output_goes(project):
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads and writes whatever the modes say")
 def test_unreadable_key_and_read_only_data(project):
-    path, _ = project
+    path, identity = project
     (path / "certs" / KEY).chmod(0)
     assert_clean_failure(run_cli("prepare", "--project-dir", path), f"certs/{KEY}: cannot be read")
     (path / "certs" / KEY).chmod(0o600)
-    (path / "certs" / "new-ca.pem").write_bytes(pem(Identity().ca))
+    (path / "certs" / "ca.pem").write_bytes(pem(identity.ca))  # something new to write
     (path / "data").chmod(0o555)
     try:
         assert_clean_failure(run_cli("prepare", "--project-dir", path), "cannot write")
@@ -303,3 +303,14 @@ def test_root_ca1_alone_still_works_when_certifi_is_unreadable(tmp_path, monkeyp
                     out=out, err=err) == 0, err.getvalue()
     assert "Amazon's roots are unavailable" in out.getvalue()
     assert not (tmp_path / "data" / "ca_2.der").exists()
+
+
+def test_state_folder_that_cannot_be_made(project):
+    path, identity = project
+    import shutil
+    shutil.rmtree(path / ".pio")
+    (path / ".pio").write_text("a file where the plugin keeps its manifest")
+    (path / "certs" / "ca.pem").write_bytes(pem(identity.ca))  # something new to write
+    before = snapshot(path / "data")
+    assert_clean_failure(run_cli("prepare", "--project-dir", path), ".pio/aws_iot: cannot write (Not a directory)")
+    assert snapshot(path / "data") == before
