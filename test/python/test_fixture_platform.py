@@ -223,3 +223,27 @@ def test_pre_script_runs_for_clean_and_idedata(tmp_path, probe_script):
     assert "PROBE platform=espressif8266 filesystem=littlefs targets=\n" \
         in clean.stdout
     assert not pio.build_dir(project, env_name).exists()
+
+
+@pytest.mark.parametrize("how, fs_size, offset", [
+    ("board default", 1_024_000, "0x300000"),
+    ("board_build.ldscript", 0x1FA000, "0x200000"),
+    ("linker flag", 0x1FA000, "0x200000"),
+])
+def test_esp8266_bounds_come_through_the_arduino_framework(tmp_path, probe_script, how, fs_size, offset):
+    # As the real builder: with framework = arduino the framework sets the linker script
+    # (board_build.ldscript, else the board's) and GetActualLDScript() finds it, or a -Wl,-T
+    # linker flag of the project's.
+    options = {"framework": "arduino"}
+    if how == "board_build.ldscript":
+        options["board_build.ldscript"] = "eagle.flash.4m2m.ld"
+    elif how == "linker flag":
+        options["build_flags"] = "-Wl,-Teagle.flash.4m2m.ld"
+    project, env_name = make_project(tmp_path, probe_script, **options)
+    (project / "data" / "a.txt").write_text("a")
+    if how != "linker flag":  # the host linker cannot use the xtensa script given as a flag
+        ok(pio.run_pio(project, "run"))
+    ok(pio.run_pio(project, "run", "-t", "uploadfs"))
+    geometry = pio.LittleFSGeometry(block_size=8192, page_size=256, fs_size=fs_size)
+    assert pio.read_littlefs_image(pio.fs_image_path(project, env_name), geometry) == {"a.txt": b"a"}
+    assert pio.flash_log(project, env_name) == ["%s littlefs.bin" % offset]
