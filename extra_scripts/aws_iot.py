@@ -135,7 +135,8 @@ def prepare_step(target, source, env):
         # The image is packed from data/ after this step: keep other builds (another env, another
         # terminal) out of the folder until this process has packed and uploaded it.
         try:
-            writer.hold_until_exit(writer.manifest_path(job.state_dir, job.data_dir))
+            writer.hold_until_exit(writer.manifest_path(job.state_dir, job.data_dir), on_wait=lambda: print(
+                f"aws_iot: waiting for another build that is packing {job.shown(job.data_dir)}/", flush=True))
         except OSError as error:
             raise InputError(f"{job.shown(error.filename or job.state_dir)}: cannot lock ({error.strerror}): "
                              "check that the project folder is writable") from None

@@ -105,18 +105,24 @@ def locked(path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def hold_until_exit(path):
+def hold_until_exit(path, on_wait=None):
     """Take the lock of `path` (as `locked` does) and keep it until this process ends.
 
     For a build that packs the output folder into an image after preparing it: another
     build waits until this one has packed (and uploaded). The OS drops the lock at exit.
+    `on_wait()` is called once when another process holds the lock, before waiting for it.
     """
     lock_path = _lock_path(path)
     if lock_path in _held_locks:
         return
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     lock = open(lock_path, "w")  # noqa: SIM115 - open until the process ends, on purpose
-    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        if on_wait:
+            on_wait()
+        fcntl.flock(lock, fcntl.LOCK_EX)
     _held_locks[lock_path] = lock
 
 

@@ -83,10 +83,14 @@ def test_two_pio_processes_at_once_each_image_holds_its_env(tmp_path, kind):
         procs = [subprocess.Popen([sys.executable, "-m", "platformio", "run", "-e", name, "-t", "buildfs"],
                                   cwd=project, env=ph.pio_environ(ph.session_core_dir()),
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for name in ("a", "b")]
+        outputs = []
         for proc in procs:
             assert proc.wait(timeout=120) == 0, proc.stdout.read().decode()
+            outputs.append(proc.stdout.read().decode())
             proc.stdout.close()
         assert_images_hold_their_own_env(project, expected)
+        waited = [text for text in outputs if "aws_iot: waiting for another build that is packing data/" in text]
+        assert len(waited) <= 1
 
 
 def test_earlier_per_target_manifests_are_honoured(tmp_path):

@@ -123,6 +123,26 @@ def test_held_lock_keeps_other_processes_out_until_exit(tmp_path):
     assert waited > 0.5, "the lock was not held until the holder exited"
 
 
+def test_hold_says_when_it_waits(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+    manifest = tmp_path / "state" / "m.json"
+    code = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(writer.__file__.rsplit('/', 2)[0])!r})
+        from aws_iot_tools import writer
+        writer.hold_until_exit({str(manifest)!r}, on_wait=lambda: print("waiting", flush=True))
+        print("held", flush=True)
+        time.sleep(float(sys.argv[1]))
+    """)
+    first = subprocess.Popen([sys.executable, "-c", code, "1.0"], stdout=subprocess.PIPE, text=True)
+    assert first.stdout.readline().strip() == "held"
+    second = subprocess.run([sys.executable, "-c", code, "0"], capture_output=True, text=True, timeout=20)
+    first.wait(timeout=10)
+    assert second.stdout.split() == ["waiting", "held"]
+
+
 def test_symlinked_output_is_replaced_and_its_target_untouched(tmp_path):
     outside = tmp_path / "outside.der"
     outside.write_bytes(b"key")
