@@ -200,6 +200,11 @@ def declare(env):
     prepared = env.Command(os.path.join(work_dir, "prepared.txt"), inputs + [env.Value(config)],
                            env.VerboseAction(prepare_step, "Preparing the board's certificate files"))
     env.Precious(prepared)
+    if os.path.exists(data_dir) and not os.path.isdir(data_dir):
+        # SCons itself would stop on the Dir node below with a traceback.
+        sys.stderr.write(f"aws_iot: {os.path.relpath(data_dir, project_dir)}: cannot write (not a folder): "
+                         "remove or rename that file, the board's files go into a folder there\n")
+        env.Exit(1)
     env.Depends(env.Dir(data_dir), prepared)
     # Through an always-built alias: no "is up to date" line on no-op builds, yet the step
     # itself runs only when its inputs change.
@@ -225,7 +230,7 @@ def declare(env):
 def _list(folder):
     try:
         return [n for n in os.listdir(folder) if not n.startswith(".") and os.path.isfile(os.path.join(folder, n))]
-    except FileNotFoundError:
+    except OSError:  # missing, unreadable or a file: the prepare step says which, in one line
         return []
 
 

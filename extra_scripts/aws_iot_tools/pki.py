@@ -90,6 +90,9 @@ def load_folder(folder, display_root, passphrase=None):
 
 
 def _load_folder(folder, shown, passphrase):
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{shown}: a file stands where the certs folder should be: rename it and put the "
+                         f"PEM files from AWS IoT in a folder {shown}/")
     if not folder.is_dir():
         raise InputError(f"{shown}/: folder not found: put the PEM files from AWS IoT there "
                          "(or run `pio run -t iot-dev-certs` for development certificates)")

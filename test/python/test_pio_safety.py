@@ -202,3 +202,32 @@ def test_probe_sees_its_own_envs_files(tmp_path):
     ok(ph.run_pio(project, "run", "-e", "b", "-t", "iot-prepare"))
     ph.run_pio(project, "run", "-e", "a", "-t", "iot-probe")  # no endpoint set: the probe itself stops
     assert (project / "data" / "cert.der").exists() and not (project / "data" / "cert.pem").exists()
+
+
+def test_odd_inputs_through_platformio_are_clean_lines(tmp_path):
+    import os
+    project = ph.write_project(tmp_path / "p", {"e": plugin_env()}, sources={"main.c": MAIN})
+    Identity().write_aws_style(project / "certs")
+    (project / "certs" / os.fsdecode(b"notes-\xff.pem")).write_bytes(b"-----BEGIN CERTIFICATE-----\n" * 1000)
+    result = ph.run_pio(project, "run", "-t", "buildfs")
+    text = ph.output(result)
+    assert result.returncode != 0
+    assert "aws_iot: certs/notes-\\xff.pem: a PEM block has no END line" in text
+    assert "Traceback" not in text and 'File "' not in text
+    (project / "certs" / os.fsdecode(b"notes-\xff.pem")).unlink()
+    import shutil
+    shutil.rmtree(project / "data")
+    (project / "data").write_text("a file where the folder should be")
+    result = ph.run_pio(project, "run", "-t", "iot-prepare")
+    text = ph.output(result)
+    assert result.returncode != 0
+    assert "aws_iot: data: cannot write (not a folder)" in text
+    assert "Traceback" not in text and 'File "' not in text
+    (project / "data").unlink()
+    shutil.rmtree(project / "certs")
+    (project / "certs").write_text("a file where the folder should be")
+    result = ph.run_pio(project, "run", "-t", "iot-prepare")
+    text = ph.output(result)
+    assert result.returncode != 0
+    assert "aws_iot: certs: a file stands where the certs folder should be" in text
+    assert "Traceback" not in text and 'File "' not in text
