@@ -314,3 +314,17 @@ def test_state_folder_that_cannot_be_made(project):
     before = snapshot(path / "data")
     assert_clean_failure(run_cli("prepare", "--project-dir", path), ".pio/aws_iot: cannot write (Not a directory)")
     assert snapshot(path / "data") == before
+
+
+def test_dotenv_that_is_not_utf8(project):
+    path, _ = project
+    (path / ".env").write_bytes(b"WIFI_SSID=caf\xe9\n")
+    before = snapshot(path / "data")
+    assert_clean_failure(run_cli("prepare", "--project-dir", path), ".env: not UTF-8 text: save it as UTF-8")
+    assert snapshot(path / "data") == before
+
+
+def test_dotenv_that_is_a_folder_is_ignored(project):
+    path, _ = project
+    (path / ".env").mkdir()
+    assert run_cli("prepare", "--project-dir", path).returncode == 0
