@@ -247,3 +247,22 @@ def test_esp8266_bounds_come_through_the_arduino_framework(tmp_path, probe_scrip
     geometry = pio.LittleFSGeometry(block_size=8192, page_size=256, fs_size=fs_size)
     assert pio.read_littlefs_image(pio.fs_image_path(project, env_name), geometry) == {"a.txt": b"a"}
     assert pio.flash_log(project, env_name) == ["%s littlefs.bin" % offset]
+
+
+@pytest.mark.parametrize("partitions, fs_size, offset", [
+    (None, 0x160000, "0x290000"),  # the framework's default.csv, whatever the project holds
+    ("big_fs.csv", 0x200000, "0x200000"),  # not in the framework: the project's file
+])
+def test_esp32_partitions_come_through_the_arduino_framework(tmp_path, probe_script, partitions, fs_size, offset):
+    options = {"framework": "arduino"}
+    if partitions:
+        options["board_build.partitions"] = partitions
+    project, env_name = make_project(tmp_path, probe_script, "espressif32", **options)
+    (project / "default.csv").write_text("spiffs, data, spiffs, 0x100000, 0x10000,\n")
+    (project / "big_fs.csv").write_text("app0, app, ota_0, 0x10000, 0x1F0000,\nspiffs, data, spiffs, 0x200000, 0x200000,\n")
+    (project / "data" / "a.txt").write_text("a")
+    ok(pio.run_pio(project, "run"))
+    ok(pio.run_pio(project, "run", "-t", "uploadfs"))
+    geometry = pio.LittleFSGeometry(block_size=4096, page_size=256, fs_size=fs_size)
+    assert pio.read_littlefs_image(pio.fs_image_path(project, env_name), geometry) == {"a.txt": b"a"}
+    assert pio.flash_log(project, env_name) == ["%s littlefs.bin" % offset]
