@@ -17,9 +17,13 @@ from .errors import InputError
 EXIT_OK, EXIT_INPUT = 0, 1
 
 
-def build_job(project_dir, opts, settings, filesystem=None, state_dir=None):
+def build_job(project_dir, opts, settings, filesystem=None, state_dir=None, packs_image=False):
     from .provision import Job
     project_dir = Path(project_dir).resolve()
+    try:
+        spiffs_ok = options_mod.spiffs_ok(opts)
+    except ValueError as error:
+        raise InputError(str(error)) from None
     return Job(
         project_dir=project_dir,
         certs_dir=project_dir / opts.certs_dir,
@@ -29,6 +33,8 @@ def build_job(project_dir, opts, settings, filesystem=None, state_dir=None):
         settings=settings,
         key_format=opts.key_format,
         filesystem=filesystem,
+        packs_image=packs_image,
+        spiffs_ok=spiffs_ok,
     )
 
 

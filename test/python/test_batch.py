@@ -41,7 +41,9 @@ def device_files(folder):
 
 
 def contents(folder):
-    return {name: data for name, (data, _mtime, _mode) in device_files(folder).items()}
+    """The board's files per device (prepare also writes a .gitignore beside them; batch does not)."""
+    return {name: data for name, (data, _mtime, _mode) in device_files(folder).items()
+            if not name.endswith(".gitignore")}
 
 
 @pytest.mark.parametrize("target", ["esp8266", "esp32"])
