@@ -8,8 +8,10 @@ and `-t idedata` need no secrets. The work happens in SCons actions:
 - secrets.h in $BUILD_DIR/aws_iot/, on the include path; compiled code that includes it
   depends on it through SCons's scanner, and it changes only when a value changes;
 - the board's files in data/ (part of the default build and of upload, and always before
-  buildfs / uploadfs, since the image is built from that folder); only the image needs an
-  identity: a firmware build without one says so in one line;
+  buildfs / uploadfs / iot-probe, since the image is built from that folder; data/ holds the
+  files of one env at a time, the one prepared last, and a build that packs the image keeps
+  the folder locked until it ends, so two envs never mix in an image); only the image needs
+  an identity: a firmware build without one says so in one line;
 - custom targets iot-prepare, iot-check, iot-dev-certs, iot-broker, iot-probe, iot-fleet-images.
 The logic lives in aws_iot_tools/, which never imports SCons. Options: aws_iot_tools/options.py.
 """
@@ -30,6 +32,11 @@ FILESYSTEM_TARGETS = ("buildfs", "uploadfs", "uploadfsota")
 # The oldest Python the plugin runs on (PlatformIO uses the system's Python 3); a test checks
 # it with vermin.
 MIN_PYTHON = (3, 9)
+# Both espressif builders write the uploadfsota image where it destroys the board (ESP8266 serial:
+# offset 0x0, over the bootloader; ESP8266 espota: sent as firmware; ESP32 serial: over the app).
+UPLOADFSOTA_REFUSED = ("aws_iot: uploadfsota refused before anything is sent: PlatformIO's ESP8266/ESP32 builders "
+                       "write that image over the bootloader or the firmware; use `pio run -t uploadfs` "
+                       "(serial), or `uploadfs` with `upload_protocol = espota` (over the air)")
 
 
 def missing_requirements():
@@ -120,11 +127,16 @@ def write_secrets_header(target, source, env):
     write_if_changed(str(target[0]), text.encode("utf-8"), private=True)
 
 
+def packs_image():
+    return bool(set(FILESYSTEM_TARGETS) & set(COMMAND_LINE_TARGETS))
+
+
 def make_job(env):
     from aws_iot_tools.cli import build_job
     return build_job(env.subst("$PROJECT_DIR"), env["AWS_IOT_OPTIONS"], settings_now(env),
                      filesystem=env.GetProjectOption("board_build.filesystem", ""),
-                     state_dir=os.path.join(env.subst("$PROJECT_WORKSPACE_DIR"), "aws_iot"))
+                     state_dir=os.path.join(env.subst("$PROJECT_WORKSPACE_DIR"), "aws_iot"),
+                     packs_image=packs_image())
 
 
 def reporter():
@@ -136,18 +148,27 @@ def reporter():
 def prepare_step(target, source, env):
     """The build's step: also writes a stamp listing the outputs, so SCons can skip it next time.
 
-    The firmware needs nothing from certs/: only a build of the filesystem image requires an identity.
+    The firmware needs nothing from certs/: only the image (and the probe) require an identity.
     """
-    from aws_iot_tools import commands
-    from aws_iot_tools.writer import write_if_changed
-    image_wanted = bool(set(FILESYSTEM_TARGETS) & set(COMMAND_LINE_TARGETS))
-    plan = commands.prepare(make_job(env), reporter(), identity_optional=not image_wanted)
+    from aws_iot_tools import commands, writer
+    job = make_job(env)
+    if packs_image():
+        # The image is packed from data/ after this step: keep other builds (another env, another
+        # terminal) out of the folder until this process has packed and uploaded it.
+        try:
+            writer.hold_until_exit(writer.manifest_path(job.state_dir, job.data_dir), on_wait=lambda: print(
+                f"aws_iot: waiting for another build that is packing {job.shown(job.data_dir)}/", flush=True))
+        except OSError as error:
+            raise InputError(f"{job.shown(error.filename or job.state_dir)}: cannot lock ({error.strerror}): "
+                             "check that the project folder is writable") from None
+    needs_identity = packs_image() or "iot-probe" in COMMAND_LINE_TARGETS
+    plan = commands.prepare(job, reporter(), identity_optional=not needs_identity)
     if plan is None:  # no identity: no stamp, so every build says so until there is one
         with contextlib.suppress(FileNotFoundError):
             os.unlink(str(target[0]))
         return
     listing = "".join(f"{o.name} {hashlib.sha256(o.data).hexdigest()}\n" for o in plan.outputs)
-    write_if_changed(str(target[0]), listing.encode())
+    writer.write_if_changed(str(target[0]), listing.encode())
 
 
 @reported
@@ -237,11 +258,16 @@ def declare(env):
     inputs = sorted(os.path.join(certs_dir, n) for n in _list(certs_dir))
     # Everything the outputs depend on besides the files themselves (the endpoint and the
     # passphrase are in the settings hash).
-    config = "\0".join([target, opts.key_format, data_dir, certs_dir, settings_hash,
+    config = "\0".join([target, opts.key_format, data_dir, certs_dir, settings_hash, opts.spiffs,
                         env.GetProjectOption("board_build.filesystem", "")])
     prepared = env.Command(os.path.join(work_dir, "prepared.txt"), inputs + [env.Value(config)],
                            env.VerboseAction(prepare_step, "Preparing the board's certificate files"))
     env.Precious(prepared)
+    if os.path.exists(data_dir) and not os.path.isdir(data_dir):
+        # SCons itself would stop on the Dir node below with a traceback.
+        sys.stderr.write(f"aws_iot: {os.path.relpath(data_dir, project_dir)}: cannot write (not a folder): "
+                         "remove or rename that file, the board's files go into a folder there\n")
+        env.Exit(1)
     env.Depends(env.Dir(data_dir), prepared)
     # Through an always-built alias: no "is up to date" line on no-op builds, yet the step
     # itself runs only when its inputs change.
@@ -250,8 +276,10 @@ def declare(env):
     # `upload` builds the firmware, not the default targets: check certs/ there too, so a broken
     # identity stops it and an absent one is said, as for `pio run`.
     env.Depends(env.Alias("upload"), files)
-    if set(FILESYSTEM_TARGETS) & set(COMMAND_LINE_TARGETS):
-        env.AlwaysBuild(prepared)  # the image must hold the current files, whatever SCons remembers
+    if packs_image() or "iot-probe" in COMMAND_LINE_TARGETS:
+        # The image (or the probe) must see this env's files, whatever SCons remembers: another env
+        # may have prepared the folder since (its files are removed then).
+        env.AlwaysBuild(prepared)
 
     env.AddCustomTarget("iot-prepare", None, env.VerboseAction(prepare_target, "Preparing"),
                         title="AWS IoT: prepare files", description="Validate certs/ and write the board's files")
@@ -262,7 +290,7 @@ def declare(env):
                         description="Development CA, device certificate and key in dev-certs/ (NOT for production)")
     env.AddCustomTarget("iot-broker", None, cli_action("broker"), title="AWS IoT: local broker",
                         description="Run mosquitto with the development CA, for testing the board without AWS")
-    env.AddCustomTarget("iot-probe", None, cli_action("probe"), title="AWS IoT: probe the endpoint",
+    env.AddCustomTarget("iot-probe", prepared, cli_action("probe"), title="AWS IoT: probe the endpoint",
                         description="Connect from this PC with exactly the files in data/ and name what fails")
     env.AddCustomTarget("iot-fleet-images", None, env.VerboseAction(fleet_images_target, "Imaging the fleet"),
                         title="AWS IoT: fleet images",
@@ -272,7 +300,7 @@ def declare(env):
 def _list(folder):
     try:
         return [n for n in os.listdir(folder) if not n.startswith(".") and os.path.isfile(os.path.join(folder, n))]
-    except FileNotFoundError:
+    except OSError:  # missing, unreadable or a file: the prepare step says which, in one line
         return []
 
 
@@ -288,6 +316,9 @@ def load(env, project_sources_env):
     if project_env.get("AWS_IOT_PLUGIN_LOADED"):
         return  # a pre: script already declared everything (its include path reaches the clones)
     project_env["AWS_IOT_PLUGIN_LOADED"] = True
+    if "uploadfsota" in COMMAND_LINE_TARGETS:
+        sys.stderr.write(UPLOADFSOTA_REFUSED + "\n")
+        project_env.Exit(1)
     # `pio run -t clean` stops right after the pre: scripts: nothing to declare or install for it.
     if project_env.IsCleanTarget():
         return

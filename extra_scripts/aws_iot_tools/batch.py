@@ -89,7 +89,7 @@ def make_jobs(devices, out_dir, target, key_format, settings):
     out_dir = Path(out_dir).resolve()
     return [Job(project_dir=Path.cwd().resolve(), certs_dir=Path(d).resolve(), data_dir=out_dir / Path(d).name,
                 state_dir=out_dir / STATE_DIR_NAME, target=target, settings=settings,
-                key_format=key_format)
+                key_format=key_format, gitignore=False)
             for d in devices]
 
 

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,31 @@ INSTALL_HINT = install_hint()
 
 class BrokerError(Exception):
     """The broker cannot be set up or did not start; the message says why."""
+
+
+# The signals that end `broker` (and so mosquitto with it): Ctrl-C, `kill`, a closed terminal.
+# getattr: Windows has no SIGHUP.
+STOP_SIGNALS = tuple(sig for sig in (getattr(signal, name, None) for name in ("SIGTERM", "SIGINT", "SIGHUP"))
+                     if sig is not None)
+
+
+class _StopRequested(Exception):
+    pass
+
+
+def _request_stop(signum, frame):
+    raise _StopRequested(signum)
+
+
+def port_in_use(port, bind=""):
+    """True when something already listens on the port (another broker left running?)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as mosquitto does: TIME_WAIT is fine
+        try:
+            sock.bind((bind or "0.0.0.0", port))
+        except OSError:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -260,6 +286,11 @@ def main(args):
     """Run the broker in the foreground until Ctrl-C; 0 on a clean stop, 1 on a problem."""
     from . import devpki
     project_dir = Path(args.project_dir)
+    if port_in_use(args.port, args.bind):
+        # Checked before anything is written: a running broker keeps its log and certificate.
+        print(f"error: port {args.port} is already in use (a broker still running?): stop it, or pass "
+              "--port", file=sys.stderr)
+        return 1
     try:
         ca_cert, ca_key = devpki.load_ca(project_dir / "dev-certs")
         files = prepare_broker(default_folder(project_dir), ca_cert, ca_key, args.hostnames,
@@ -274,17 +305,28 @@ def main(args):
         print(f"mosquitto is not installed: {INSTALL_HINT}; then run:\n"
               f"  mosquitto -c {files.config}", file=sys.stderr)
         return 1
+    # SIGTERM, SIGINT (also when started in the background, where the shell ignores it) and
+    # SIGHUP end the wait below, and so mosquitto: no broker outlives its command.
+    # Only the main thread may set handlers (under `pio run -t iot-broker` SCons may run this in a
+    # worker thread: there the build's own Ctrl-C handling applies).
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, _request_stop) for sig in STOP_SIGNALS} if in_main else {}
+    process = None
     try:
         process = start(files)
+        print(f"mosquitto is running on port {files.port} (log: {files.log}); "
+              f"set AWS_IOT_ENDPOINT={files.hostnames[0]}:{files.port} for the board. Ctrl-C stops it.",
+              flush=True)
+        wait_interruptibly(process)
     except BrokerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"mosquitto is running on port {files.port} (log: {files.log}); "
-          f"set AWS_IOT_ENDPOINT={files.hostnames[0]}:{files.port} for the board. Ctrl-C stops it.")
-    try:
-        wait_interruptibly(process)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _StopRequested):
         pass
     finally:
-        stop(process)
+        if process is not None:
+            stop(process)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("broker stopped", flush=True)
     return 0 if process.returncode in (0, -signal.SIGTERM) else 1

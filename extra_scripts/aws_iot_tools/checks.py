@@ -15,6 +15,12 @@ from .endpoint import shape_findings
 
 EXPIRY_WARNING = datetime.timedelta(days=30)
 ACCEPTED_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384"}
+# Curves BearSSL and mbedTLS verify a CA's signature with (P-521 too, for anchors only).
+ANCHOR_CURVES = {**ACCEPTED_CURVES, "secp521r1": "P-521"}
+# RSA above this makes one BearSSL signature outlast the ESP8266's software watchdog (~3.2 s):
+# the board resets in every handshake (esp8266/Arduino#7574).
+ESP8266_MAX_RSA_BITS = 2048
+RSA_PSS_OID = "1.2.840.113549.1.1.10"
 
 
 @dataclass
@@ -37,15 +43,19 @@ def describe_key(key):
     return type(key).__name__.replace("PrivateKey", "").lstrip("_")
 
 
-def check_key_type(key, source):
-    """An error text when AWS IoT Core or the boards' TLS stacks refuse this key, else None."""
+def check_key_type(key, source, target=None):
+    """An error text when AWS IoT Core or the target's TLS stack refuses this key, else None."""
     if isinstance(key, rsa.RSAPrivateKey):
         if key.key_size < 2048:
             return (f"{source}: RSA-{key.key_size} key refused: AWS IoT Core requires RSA keys of 2048 "
                     "bits or more; create a new certificate with an RSA-2048 or EC P-256 key")
+        if target == "esp8266" and key.key_size > ESP8266_MAX_RSA_BITS:
+            return (f"{source}: RSA-{key.key_size} key refused for the ESP8266: its BearSSL signature in "
+                    "every handshake outlasts the board's watchdog (a reset each time); create the "
+                    "certificate with an EC P-256 key (or RSA-2048)")
         if key.key_size > 4096:
-            return (f"{source}: RSA-{key.key_size} key refused: BearSSL on the ESP8266 handles RSA keys "
-                    "up to 4096 bits; use RSA-2048 or EC P-256")
+            return (f"{source}: RSA-{key.key_size} key refused: the boards' TLS stacks are used with RSA "
+                    "keys up to 4096 bits; use EC P-256 or RSA-2048")
         return None
     if isinstance(key, ec.EllipticCurvePrivateKey):
         if key.curve.name in ACCEPTED_CURVES:
@@ -59,6 +69,31 @@ def check_key_type(key, source):
         return (f"{source}: DSA key refused: AWS IoT Core and TLS 1.2 stacks on the boards do not accept "
                 "DSA client certificates; use EC P-256 or RSA-2048")
     return f"{source}: {describe_key(key)} key refused: use EC P-256 or RSA-2048"
+
+
+def check_anchor_key(anchor, target):
+    """An error text when the target's TLS library cannot verify with this CA's key, else None.
+
+    BearSSL and mbedTLS 2.28 take RSA (rsaEncryption) and EC P-256 / P-384 / P-521 anchors; an
+    Ed25519, Ed448, DSA or RSA-PSS key fails every handshake on the board (BearSSL: error 49).
+    """
+    library = {"esp8266": "BearSSL (ESP8266)", "esp32": "mbedTLS (ESP32)"}.get(target, "the board's TLS library")
+    oid = getattr(anchor.cert, "public_key_algorithm_oid", None)
+    public = anchor.cert.public_key()
+    if isinstance(public, rsa.RSAPublicKey) and (oid is None or oid.dotted_string != RSA_PSS_OID):
+        return None
+    if isinstance(public, ec.EllipticCurvePublicKey) and public.curve.name in ANCHOR_CURVES:
+        return None
+    kind = "RSA-PSS" if isinstance(public, rsa.RSAPublicKey) else _public_kind(public)
+    return (f"{anchor.source}: a CA certificate with an {kind} key, which {library} cannot verify with: "
+            "the board would fail every handshake; use a CA with an RSA or EC P-256 / P-384 key "
+            "(Amazon Root CA 1 and 3 for AWS IoT)")
+
+
+def _public_kind(public):
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        return f"EC {public.curve.name}"
+    return type(public).__name__.replace("PublicKey", "").lstrip("_") or "unknown"
 
 
 def check_validity(cert, now, role):
@@ -123,12 +158,13 @@ def check_endpoint(endpoint, anchors):
     return findings
 
 
-def check_material(material, anchors, endpoint, now):
+def check_material(material, anchors, endpoint, now, target=None):
     """Every check on one device's material; returns Findings (errors mean: write nothing)."""
     findings = Findings()
-    key_problem = check_key_type(material.key.key, material.key.source)
+    key_problem = check_key_type(material.key.key, material.key.source, target)
     if key_problem:
         findings.errors.append(key_problem)
+    findings.errors += [p for p in (check_anchor_key(a, target) for a in anchors) if p]
     findings.infos.append(f"device certificate: {material.device.source} "
                           f"({material.device.subject or 'no subject'}), key {describe_key(material.key.key)} "
                           f"from {material.key.source}")

@@ -18,12 +18,13 @@ from .portable import option_path, tolerate_unencodable_output
 EXIT_OK, EXIT_INPUT = 0, 1
 
 
-def build_job(project_dir, opts, settings, filesystem=None, state_dir=None):
+def build_job(project_dir, opts, settings, filesystem=None, state_dir=None, packs_image=False):
     from .provision import Job
     project_dir = Path(project_dir).resolve()
     try:
         certs_dir = Path(option_path(str(project_dir), opts.certs_dir, os.name))
         data_dir = Path(option_path(str(project_dir), opts.data_dir or "data", os.name))
+        spiffs_ok = options_mod.spiffs_ok(opts)
     except ValueError as error:
         raise InputError(str(error)) from None
     return Job(
@@ -35,6 +36,8 @@ def build_job(project_dir, opts, settings, filesystem=None, state_dir=None):
         settings=settings,
         key_format=opts.key_format,
         filesystem=filesystem,
+        packs_image=packs_image,
+        spiffs_ok=spiffs_ok,
     )
 
 

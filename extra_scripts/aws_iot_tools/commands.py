@@ -2,7 +2,7 @@
 
 import sys
 
-from . import provision, secrets
+from . import provision, secrets, targets
 from .errors import NoIdentity
 from .hygiene import tracked_secrets
 from .portable import printable
@@ -27,13 +27,22 @@ class Reporter:
             self.warning(line)
 
 
+def output_patterns(job):
+    """git paths of the board's files in the job's data folder, when it is inside the project."""
+    try:
+        folder = job.data_dir.resolve().relative_to(job.project_dir.resolve()).as_posix()
+    except ValueError:
+        return ()
+    return tuple(f"{folder}/{name}" for name in targets.OUTPUT_PATTERNS)
+
+
 def check(job, reporter):
     """Validate and report what would be written; writes nothing. Raises InputError."""
     result = provision.plan(job)
     reporter.findings(result.findings)
     for output in result.outputs:
         reporter.info(f"would write {job.shown(job.data_dir / output.name)} ({len(output.data)} bytes)")
-    for path in tracked_secrets(job.project_dir):
+    for path in tracked_secrets(job.project_dir, output_patterns(job)):
         reporter.warning(f"{path} is tracked by git: run `git rm --cached {path}` and keep it out of commits "
                          "(see .gitignore)")
     missing = secrets.missing_required(job.settings)

@@ -39,10 +39,12 @@ def main(args, out=None):
     settings = {"WIFI_SSID": "demo-network", "WIFI_PASSWORD": "demo-password",
                 "AWS_IOT_ENDPOINT": f"localhost:{port}", "AWS_IOT_THING_NAME": THING}
 
-    print(f"2. the board's files in {work / 'data'}, secrets.h in {work}", file=out)
+    # One data folder per board, as two envs with different boards would have on their way to the image.
+    print(f"2. the board's files in {work / 'data-esp8266'} and {work / 'data-esp32'}, secrets.h in {work}",
+          file=out)
     try:
         for target in LIBRARIES:
-            job = provision.Job(project_dir=work, certs_dir=paths.folder, data_dir=work / "data",
+            job = provision.Job(project_dir=work, certs_dir=paths.folder, data_dir=work / f"data-{target}",
                                 state_dir=work / ".state", target=target, settings=settings)
             commands.prepare(job, say)
     except InputError as error:
@@ -55,8 +57,9 @@ def main(args, out=None):
     failures = 0
     with broker.running_broker(work / "broker", ca_cert, ca_key, ("localhost",), port, "127.0.0.1") as running:
         for step, (target, library) in enumerate(LIBRARIES.items(), 4):
-            print(f"{step}. {target}: the files in data/ through {library}, as the board loads them", file=out)
-            files = probe.data_files(work / "data", target)
+            print(f"{step}. {target}: the files in data-{target}/ through {library}, as the board loads them",
+                  file=out)
+            files = probe.data_files(work / f"data-{target}", target)
             outcome = probe.run_probe(files, "localhost", running.port, client_id=THING, library=library,
                                       timeout_s=args.timeout, build_dir=native.default_build_dir(work))
             for line in probe.describe(outcome, files, "localhost", running.port):

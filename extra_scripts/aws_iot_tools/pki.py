@@ -7,10 +7,13 @@ the board does not need).
 """
 
 import math
+import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography import utils as crypto_utils
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -22,7 +25,8 @@ PEM_SUFFIXES = (".pem", ".crt", ".cer", ".key")
 _BOM = b"\xef\xbb\xbf"
 FIRST_IDENTITY_HINT = ("(or, for a first try, run `pio run -t iot-dev-certs` for development certificates, "
                        "or the `register` verb for a thing registered with AWS IoT)")
-_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\n(.*?)-----END ([A-Z0-9 ]+)-----", re.S)
+_BEGIN, _END, _DASHES = b"-----BEGIN ", b"-----END ", b"-----"
+_LABEL = re.compile(rb"[A-Z0-9 ]+")
 _KEY_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY")
 _IGNORED_LABELS = {
     "PUBLIC KEY": "a public key (AWS's *-public.pem.key): the board does not need it",
@@ -66,6 +70,12 @@ class Material:
     key: PrivateKey
     cas: list
     notes: list = field(default_factory=list)
+    ignored: list = field(default_factory=list)  # [(source, PEM label)] of the blocks left out
+
+
+def printable(name):
+    """A file name as text that any terminal prints: bytes that are not UTF-8 as \\x escapes."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def public_der(public_key):
@@ -75,16 +85,39 @@ def public_der(public_key):
 def load_folder(folder, display_root, passphrase=None, skip=()):
     """Classify the top-level files of `folder` except those named in `skip`; raise InputError
     listing every problem, NoIdentity when there is no device certificate and no private key."""
-    folder = Path(folder)
-    shown = display_root.rstrip("/")
+    # cryptography warns (with its own file paths) about some odd but loadable certificates:
+    # the problems that matter are reported here, one line each.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", crypto_utils.CryptographyDeprecationWarning)
+        return _load_folder(Path(folder), printable(display_root).rstrip("/"), passphrase, skip)
+
+
+def _load_folder(folder, shown, passphrase, skip):
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{shown}: a file stands where the certs folder should be: rename it and put the "
+                         f"PEM files from AWS IoT in a folder {shown}/")
     if not folder.is_dir():
         raise NoIdentity(f"{shown}/: folder not found: put the PEM files from AWS IoT there "
                          f"{FIRST_IDENTITY_HINT}")
-    certs, keys, notes, problems = [], [], [], []
-    for path in sorted(p for p in folder.iterdir()
-                       if p.is_file() and not p.name.startswith(".") and p.name not in skip):
-        name = f"{shown}/{path.name}"
-        blocks, problem = _pem_blocks(path.read_bytes())
+    try:
+        entries = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in skip)
+    except OSError as error:
+        raise InputError(f"{shown}/: cannot be read ({error.strerror}): check the folder's permissions") from None
+    certs, keys, notes, ignored, problems = [], [], [], [], []
+    inside = folder.resolve()
+    for path in entries:
+        name = f"{shown}/{printable(path.name)}"
+        if path.is_symlink() and inside not in path.resolve().parents:
+            problems.append(f"{name}: a symbolic link to outside {shown}/: copy the file into {shown}/ instead")
+            continue
+        if not path.is_file():
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            problems.append(f"{name}: cannot be read ({error.strerror}): check the file's permissions")
+            continue
+        blocks, problem = _pem_blocks(data)
         if problem:
             problems.append(f"{name}: {problem}")
             continue
@@ -99,13 +132,15 @@ def load_folder(folder, display_root, passphrase=None, skip=()):
             source = name if len(blocks) == 1 else f"{name} (block {index})"
             try:
                 if label == "CERTIFICATE":
-                    certs.append(Certificate(source, x509.load_pem_x509_certificate(block)))
+                    certs.append(Certificate(source, _load_certificate(block)))
                 elif label in _KEY_LABELS:
                     keys.append(PrivateKey(source, _load_key(block, passphrase)))
                 elif label in _IGNORED_LABELS:
                     notes.append(f"{source}: ignored, {_IGNORED_LABELS[label]}")
+                    ignored.append((source, label))
                 else:
                     notes.append(f"{source}: ignored, a PEM block of type {label}")
+                    ignored.append((source, label))
             except _KeyProblem as reason:
                 problems.append(f"{source}: {reason}")
             except (ValueError, TypeError):
@@ -114,7 +149,37 @@ def load_folder(folder, display_root, passphrase=None, skip=()):
                                 "download the file again from AWS IoT")
     if problems:
         raise InputError(problems)
-    return _sort(certs, _unique_keys(keys), notes, shown)
+    material = _sort(certs, _unique_keys(keys), notes, shown)
+    material.ignored = ignored
+    return material
+
+
+def _load_certificate(block):
+    """An x509 certificate whose every part the checks read can be read; else _KeyProblem."""
+    try:
+        cert = x509.load_pem_x509_certificate(block)
+    except x509.InvalidVersion:
+        raise _KeyProblem("not a valid certificate (invalid X.509 version): download the file again "
+                          "from AWS IoT") from None
+    # cryptography parses parts lazily: read them all now, so no check meets a surprise later.
+    try:
+        cert.extensions  # noqa: B018
+        cert.public_key()
+        cert.subject.rfc4514_string()
+        cert.issuer.rfc4514_string()
+        cert.not_valid_before_utc, cert.not_valid_after_utc  # noqa: B018
+    except UnsupportedAlgorithm:
+        raise _KeyProblem("the certificate's public key is of a type this PC's cryptography library "
+                          "cannot read: the boards take RSA and EC P-256 / P-384 certificates") from None
+    except (ValueError, TypeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as error:
+        raise _KeyProblem(f"the certificate cannot be read ({_first_line(error)}): it is damaged or "
+                          "malformed; download it again from AWS IoT") from None
+    return cert
+
+
+def _first_line(error):
+    text = str(error).strip().splitlines()
+    return text[0][:120] if text else type(error).__name__
 
 
 class _KeyProblem(Exception):
@@ -122,19 +187,42 @@ class _KeyProblem(Exception):
 
 
 def _pem_blocks(data):
-    """[(label, pem bytes)] of a file, or a problem; accepts a BOM and CRLF line ends."""
+    """[(label, pem bytes)] of a file, or a problem; accepts a BOM and CRLF line ends.
+
+    One forward scan (str.find), linear in the file's size whatever it holds: a file of
+    BEGIN lines alone must not take quadratic time, as a lazy regex over it did.
+    """
     if data.startswith(_BOM):
         data = data[len(_BOM):]
     data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     blocks = []
-    for match in _BLOCK.finditer(data):
-        begin, end = match.group(1), match.group(3)
-        if begin != end:
-            return [], f"a PEM block starts as {begin.decode()} but ends as {end.decode()}: the file is damaged"
-        blocks.append((begin.decode(), match.group(0) + b"\n"))
-    if data.count(b"-----BEGIN ") != len(blocks):
-        return [], "a PEM block has no END line: the file is truncated; download it again"
+    begin = data.find(_BEGIN)
+    while begin != -1:
+        end = data.find(_END, begin)
+        next_begin = data.find(_BEGIN, begin + len(_BEGIN))
+        if end == -1 or (next_begin != -1 and next_begin < end):
+            return [], "a PEM block has no END line: the file is truncated; download it again"
+        label, body = _label_at(data, begin + len(_BEGIN))
+        end_label, close = _label_at(data, end + len(_END))
+        if label is None or end_label is None or data[body:body + 1] != b"\n":
+            return [], "a PEM block has a damaged BEGIN or END line: download the file again"
+        if label != end_label:
+            return [], f"a PEM block starts as {label} but ends as {end_label}: the file is damaged"
+        blocks.append((label, data[begin:close] + b"\n"))
+        begin = next_begin
     return blocks, None
+
+
+def _label_at(data, start):
+    """(label, index after its closing dashes) of `LABEL-----` at `start`, or (None, start).
+
+    Only up to the next dashes: `-----END X----------BEGIN Y-----` (two files concatenated
+    without a newline) still reads as two blocks.
+    """
+    close = data.find(_DASHES, start)
+    if close == -1 or not _LABEL.fullmatch(data[start:close]):
+        return None, start
+    return data[start:close].decode(), close + len(_DASHES)
 
 
 def _load_key(block, passphrase):

@@ -8,6 +8,8 @@ puts a value into a message: errors name variables only.
 import hashlib
 import os
 
+from .errors import InputError
+
 REQUIRED = ("WIFI_SSID", "WIFI_PASSWORD", "AWS_IOT_ENDPOINT")
 OPTIONAL = ("AWS_IOT_THING_NAME", "NTP_SERVER")
 # Variables the plugin reads for itself; never written into the header.
@@ -38,7 +40,12 @@ def read_dotenv(project_dir):
         return {}
     from dotenv import dotenv_values  # python-dotenv: quoting, escapes, `export`, comments
     # interpolate=False: a '$' in a WiFi password is a character, not a variable.
-    return dotenv_values(path, interpolate=False, encoding="utf-8")
+    try:
+        return dotenv_values(path, interpolate=False, encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(".env: not UTF-8 text: save it as UTF-8 (values are never shown here)") from None
+    except OSError as error:
+        raise InputError(f".env: cannot be read ({error.strerror}): check the file's permissions") from None
 
 
 def missing_required(settings):
@@ -63,7 +70,7 @@ def source_fingerprint(project_dir, environ=None):
     try:
         with open(os.path.join(project_dir, ".env"), "rb") as dotenv:
             digest.update(b".env\0" + dotenv.read())
-    except FileNotFoundError:
+    except OSError:  # missing, or not a readable file: read_settings reports what matters
         pass
     return digest.hexdigest()
 

@@ -12,6 +12,9 @@ PLATFORM_TARGETS = {"espressif8266": "esp8266", "espressif32": "esp32"}
 TARGETS = ("esp8266", "esp32")
 KEY_FORMATS = ("pkcs8", "traditional")
 MAX_ANCHORS = 8  # the device client reads ca.der, ca_2.der ... up to this many
+# Every name render() can write, for either target: what data/.gitignore keeps out of git.
+OUTPUT_PATTERNS = ("ca.der", "ca_*.der", "cert.der", "private.der", "ca.pem", "cert.pem", "private.pem")
+TLS_LIBRARIES = {"esp8266": "BearSSL", "esp32": "mbedTLS"}
 
 
 @dataclass(frozen=True)

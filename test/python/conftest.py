@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Variables that would leak the developer's own settings into a test.
 PLUGIN_VARIABLES = ("WIFI_SSID", "WIFI_PASSWORD", "AWS_IOT_ENDPOINT", "AWS_IOT_THING_NAME", "NTP_SERVER",
                     "AWS_IOT_KEY_PASSPHRASE", "AWS_IOT_CERTS_DIR", "AWS_IOT_DATA_DIR", "AWS_IOT_TARGET",
-                    "AWS_IOT_KEY_FORMAT", "AWS_IOT_DEV_KEY_TYPE")
+                    "AWS_IOT_KEY_FORMAT", "AWS_IOT_DEV_KEY_TYPE", "AWS_IOT_SPIFFS")
 
 
 # Windows has no POSIX file modes (os.chmod only sets the read-only flag): there the user

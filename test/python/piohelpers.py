@@ -267,6 +267,13 @@ def uploaded_path(project_dir: os.PathLike | str, env_name: str,
     return build_dir(project_dir, env_name) / "uploaded" / name
 
 
+def flash_log(project_dir: os.PathLike | str, env_name: str) -> list[str]:
+    """Lines "<where> <file>" of every upload, where the real builder writes it
+    ("0x300000 littlefs.bin", "0x0 littlefs.bin", "espota-firmware ..."); [] when none."""
+    path = build_dir(project_dir, env_name) / "uploaded" / "flash.log"
+    return path.read_text().splitlines() if path.exists() else []
+
+
 # --------------------------------------------------------------------------
 # Running PlatformIO
 

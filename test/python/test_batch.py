@@ -40,7 +40,9 @@ def device_files(folder):
 
 
 def contents(folder):
-    return {name: data for name, (data, _mtime, _mode) in device_files(folder).items()}
+    """The board's files per device (prepare also writes a .gitignore beside them; batch does not)."""
+    return {name: data for name, (data, _mtime, _mode) in device_files(folder).items()
+            if not name.endswith(".gitignore")}
 
 
 @pytest.mark.parametrize("target", ["esp8266", "esp32"])
@@ -125,7 +127,9 @@ def test_amazon_roots_are_read_once_per_worker_not_per_device(tmp_path, monkeypa
     results = batch.run(jobs, workers=2)
 
     assert [r.ok for r in results] == [True] * 6, [r.problems for r in results]
-    assert calls.read_text().count("load") == 2  # one per worker
+    # At most one per worker (a worker still starting when the other has done all six is ended
+    # before it reads), never one per device.
+    assert 1 <= calls.read_text().count("load") <= 2
 
 
 def test_workers_are_spawned_not_forked(tmp_path, monkeypatch):

@@ -2,6 +2,8 @@
 
 import argparse
 
+import pytest
+
 from cryptography import x509
 
 from aws_iot_tools import broker, devpki
@@ -70,3 +72,53 @@ def test_cli_without_mosquitto_prints_the_install_command(tmp_path, capsys, monk
     err = capsys.readouterr().err
     assert "apt-get install mosquitto" in err
     assert f"mosquitto -c {tmp_path / '.pio' / 'aws_iot' / 'broker' / 'mosquitto.conf'}" in err
+
+
+def _start_cli_broker(tmp_path, ignore_sigint=False):
+    """`aws_iot.py broker` as a user starts it; returns (process, port) once mosquitto runs."""
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import SCRIPT, clean_environ
+    devpki.write_dev_certs(tmp_path / "dev-certs")
+    port = broker.free_port()
+    # A background job of a non-interactive shell starts with SIGINT ignored: mimic that.
+    preexec = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
+    process = subprocess.Popen([sys.executable, str(SCRIPT), "broker", "--project-dir", str(tmp_path),
+                                "--port", str(port), "--bind", "127.0.0.1", "--hostname", "localhost"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=clean_environ(PYTHONUNBUFFERED="1"), preexec_fn=preexec)
+    for line in process.stdout:
+        if "mosquitto is running" in line:
+            return process, port
+    raise AssertionError(f"broker did not start: {process.stderr.read()}")
+
+
+@pytest.mark.parametrize("signame, background", [("SIGTERM", False), ("SIGINT", False), ("SIGINT", True),
+                                                 ("SIGHUP", False)])
+def test_cli_broker_stops_mosquitto_on_signals(tmp_path, signame, background):
+    import signal
+    require_mosquitto()
+    process, port = _start_cli_broker(tmp_path, ignore_sigint=background)
+    try:
+        assert broker.port_in_use(port, "127.0.0.1")
+        process.send_signal(getattr(signal, signame))
+        assert process.wait(timeout=20) == 0
+        assert "broker stopped" in process.stdout.read()
+        assert "Traceback" not in process.stderr.read()
+        assert not broker.port_in_use(port, "127.0.0.1"), "mosquitto outlived the broker command"
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def test_cli_broker_refuses_a_busy_port_before_writing(tmp_path, capsys):
+    require_mosquitto()
+    ca = new_authority()
+    with broker.running_broker(tmp_path / "other", ca.cert_pem, ca.key_pem) as running:
+        devpki.write_dev_certs(tmp_path / "dev-certs")
+        assert broker.main(_args(tmp_path, "--port", str(running.port), "--bind", "127.0.0.1")) == 1
+        assert f"port {running.port} is already in use" in capsys.readouterr().err
+        assert not (tmp_path / ".pio" / "aws_iot" / "broker").exists()

@@ -14,7 +14,9 @@ def test_demo_round_trips_through_bearssl_and_mbedtls(tmp_path):
     assert "through mbedTLS (the ESP32's TLS library)" in result.stdout
     assert result.stdout.count("round trip       ok") == 2
     assert "broker stopped" in result.stdout
-    assert sorted(p.name for p in (tmp_path / "demo" / "data").iterdir()) == [
-        "ca.der", "ca.pem", "cert.der", "cert.pem", "private.der", "private.pem", "thing.txt"]
-    assert (tmp_path / "demo" / "data" / "thing.txt").read_bytes() == b"demo-thing"
+    assert sorted(p.name for p in (tmp_path / "demo" / "data-esp8266").iterdir()) == [
+        ".gitignore", "ca.der", "cert.der", "private.der", "thing.txt"]
+    assert sorted(p.name for p in (tmp_path / "demo" / "data-esp32").iterdir()) == [
+        ".gitignore", "ca.pem", "cert.pem", "private.pem", "thing.txt"]
+    assert (tmp_path / "demo" / "data-esp32" / "thing.txt").read_bytes() == b"demo-thing"
     assert '#define AWS_IOT_ENDPOINT "localhost:' in (tmp_path / "demo" / "secrets.h").read_text()

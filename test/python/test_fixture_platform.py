@@ -129,6 +129,41 @@ def test_uploadfs_and_upload_write_files(tmp_path, probe_script, platform):
         pio.build_dir(project, env_name) / "firmware.bin").read_bytes()
 
 
+# Where the real builders write (FACTS.md): uploadfs at the filesystem's offset; uploadfsota
+# where it destroys the board.
+UPLOAD_PLACES = {
+    ("espressif8266", ""): {"uploadfs": ["0x300000 littlefs.bin"], "uploadfsota": ["0x0 littlefs.bin"]},
+    ("espressif8266", "espota"): {"uploadfs": ["espota-spiffs littlefs.bin"],
+                                  "uploadfsota": ["espota-firmware littlefs.bin"]},
+    ("espressif32", ""): {"uploadfs": ["0x290000 littlefs.bin"],
+                          "uploadfsota": ["0x1000 bootloader.bin littlefs.bin", "0x8000 partitions.bin littlefs.bin",
+                                          "0xe000 boot_app0.bin littlefs.bin", "0x10000 littlefs.bin"]},
+    ("espressif32", "espota"): {"uploadfs": ["espota-spiffs littlefs.bin"],
+                                "uploadfsota": ["espota-spiffs littlefs.bin"]},
+}
+
+
+@pytest.mark.parametrize("platform, protocol", sorted(UPLOAD_PLACES))
+def test_uploads_log_where_the_real_builders_write(tmp_path, probe_script, platform, protocol):
+    options = {"upload_protocol": protocol} if protocol else {}
+    project, env_name = make_project(tmp_path, probe_script, platform, **options)
+    for target, places in UPLOAD_PLACES[(platform, protocol)].items():
+        log = pio.build_dir(project, env_name) / "uploaded" / "flash.log"
+        if log.exists():
+            log.unlink()
+        ok(pio.run_pio(project, "run", "-t", target))
+        assert pio.flash_log(project, env_name) == places, target
+
+
+def test_esp32_partitions_come_from_the_framework_before_the_project(tmp_path, probe_script):
+    # A project default.csv does not replace the framework's (arduino-esp32's lookup order).
+    project, env_name = make_project(tmp_path, probe_script, "espressif32")
+    (project / "default.csv").write_text("spiffs, data, spiffs, 0x100000, 0x10000,\n")
+    (project / "data" / "a.txt").write_text("a")
+    ok(pio.run_pio(project, "run", "-t", "buildfs"))
+    assert pio.read_littlefs_image(pio.fs_image_path(project, env_name), "espressif32") == {"a.txt": b"a"}
+
+
 def test_list_targets_shows_platform_targets(tmp_path, probe_script):
     project, _ = make_project(tmp_path, probe_script)
     result = ok(pio.run_pio(project, "run", "--list-targets"))
@@ -188,3 +223,46 @@ def test_pre_script_runs_for_clean_and_idedata(tmp_path, probe_script):
     assert "PROBE platform=espressif8266 filesystem=littlefs targets=\n" \
         in clean.stdout
     assert not pio.build_dir(project, env_name).exists()
+
+
+@pytest.mark.parametrize("how, fs_size, offset", [
+    ("board default", 1_024_000, "0x300000"),
+    ("board_build.ldscript", 0x1FA000, "0x200000"),
+    ("linker flag", 0x1FA000, "0x200000"),
+])
+def test_esp8266_bounds_come_through_the_arduino_framework(tmp_path, probe_script, how, fs_size, offset):
+    # As the real builder: with framework = arduino the framework sets the linker script
+    # (board_build.ldscript, else the board's) and GetActualLDScript() finds it, or a -Wl,-T
+    # linker flag of the project's.
+    options = {"framework": "arduino"}
+    if how == "board_build.ldscript":
+        options["board_build.ldscript"] = "eagle.flash.4m2m.ld"
+    elif how == "linker flag":
+        options["build_flags"] = "-Wl,-Teagle.flash.4m2m.ld"
+    project, env_name = make_project(tmp_path, probe_script, **options)
+    (project / "data" / "a.txt").write_text("a")
+    if how != "linker flag":  # the host linker cannot use the xtensa script given as a flag
+        ok(pio.run_pio(project, "run"))
+    ok(pio.run_pio(project, "run", "-t", "uploadfs"))
+    geometry = pio.LittleFSGeometry(block_size=8192, page_size=256, fs_size=fs_size)
+    assert pio.read_littlefs_image(pio.fs_image_path(project, env_name), geometry) == {"a.txt": b"a"}
+    assert pio.flash_log(project, env_name) == ["%s littlefs.bin" % offset]
+
+
+@pytest.mark.parametrize("partitions, fs_size, offset", [
+    (None, 0x160000, "0x290000"),  # the framework's default.csv, whatever the project holds
+    ("big_fs.csv", 0x200000, "0x200000"),  # not in the framework: the project's file
+])
+def test_esp32_partitions_come_through_the_arduino_framework(tmp_path, probe_script, partitions, fs_size, offset):
+    options = {"framework": "arduino"}
+    if partitions:
+        options["board_build.partitions"] = partitions
+    project, env_name = make_project(tmp_path, probe_script, "espressif32", **options)
+    (project / "default.csv").write_text("spiffs, data, spiffs, 0x100000, 0x10000,\n")
+    (project / "big_fs.csv").write_text("app0, app, ota_0, 0x10000, 0x1F0000,\nspiffs, data, spiffs, 0x200000, 0x200000,\n")
+    (project / "data" / "a.txt").write_text("a")
+    ok(pio.run_pio(project, "run"))
+    ok(pio.run_pio(project, "run", "-t", "uploadfs"))
+    geometry = pio.LittleFSGeometry(block_size=4096, page_size=256, fs_size=fs_size)
+    assert pio.read_littlefs_image(pio.fs_image_path(project, env_name), geometry) == {"a.txt": b"a"}
+    assert pio.flash_log(project, env_name) == ["%s littlefs.bin" % offset]

@@ -39,7 +39,7 @@ def test_build_prepares_data_and_compiles_user_source_then_noop(user_project):
     first = ph.run_pio(user_project, "run", env=SECRETS)
     assert first.returncode == 0, ph.output(first)
     assert sorted(p.name for p in (user_project / "data").iterdir()) == [
-        "ca.der", "ca_2.der", "cert.der", "index.html", "private.der"]
+        ".gitignore", "ca.der", "ca_2.der", "cert.der", "index.html", "private.der"]
     assert ".pio/build/esp8266/src/main.o" in ph.compiled_files(first)
     header = ph.build_dir(user_project, "esp8266") / "aws_iot" / "secrets.h"
     assert '#define WIFI_PASSWORD "lib-form-secret"' in header.read_text()
@@ -56,7 +56,7 @@ def test_image_holds_the_identity_and_the_users_files(user_project):
     assert built.returncode == 0, ph.output(built)
     files = ph.read_littlefs_image(ph.fs_image_path(user_project, "esp8266"))
     data = user_project / "data"
-    assert files == {p.name: p.read_bytes() for p in data.iterdir()}
+    assert files == {p.name: p.read_bytes() for p in data.iterdir() if p.name != ".gitignore"}
     assert {"cert.der", "private.der", "index.html"} <= set(files)
 
 

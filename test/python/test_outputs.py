@@ -28,7 +28,7 @@ def test_esp8266_files_match_openssl(tmp_path, kind, key_format):
     result = run_cli("prepare", "--project-dir", tmp_path, "--key-format", key_format)
     assert result.returncode == 0, result.stderr
     data = tmp_path / "data"
-    assert sorted(p.name for p in data.iterdir()) == ["ca.der", "cert.der", "private.der"]
+    assert sorted(p.name for p in data.iterdir()) == [".gitignore", "ca.der", "cert.der", "private.der"]
     assert (data / "cert.der").read_bytes() == openssl(
         "x509", "-in", certs / "a1b2c3d4e5-certificate.pem.crt", "-outform", "DER")
     assert (data / "ca.der").read_bytes() == openssl("x509", "-in", certs / "AmazonRootCA1.pem", "-outform", "DER")
@@ -67,8 +67,8 @@ def test_esp32_gets_clean_pem(tmp_path):
     result = run_cli("prepare", "--project-dir", tmp_path, "--target", "esp32")
     assert result.returncode == 0, result.stderr
     data = tmp_path / "data"
-    assert sorted(p.name for p in data.iterdir()) == ["ca.pem", "cert.pem", "private.pem"]
-    for path in data.iterdir():
+    assert sorted(p.name for p in data.iterdir()) == [".gitignore", "ca.pem", "cert.pem", "private.pem"]
+    for path in data.glob("*.pem"):
         text = path.read_bytes()
         assert text.startswith(b"-----BEGIN ") and text.endswith(b"-----\n")
         assert b"\r" not in text and b"\xef\xbb\xbf" not in text

@@ -38,7 +38,7 @@ def test_build_writes_data_and_secrets_then_noop_compiles_nothing(project):
     first = pio(project, env=SECRETS)
     assert first.returncode == 0, ph.output(first)
     assert sorted(p.name for p in (project / "data").iterdir()) == [
-        "ca.der", "ca_2.der", "cert.der", "index.html", "private.der"]
+        ".gitignore", "ca.der", "ca_2.der", "cert.der", "index.html", "private.der"]
     header = ph.build_dir(project, "esp8266") / "aws_iot" / "secrets.h"
     assert '#define WIFI_PASSWORD "hunter2-pio-secret"' in header.read_text()
     assert_mode(header, 0o600)
@@ -121,17 +121,20 @@ def test_bad_certificates_stop_buildfs_and_change_nothing(project):
     assert snapshot(project / "data") == before
 
 
-def test_esp32_platform_gets_pem_and_both_envs_keep_their_files(tmp_path):
+def test_esp32_platform_gets_pem_and_data_holds_the_env_built_last(tmp_path):
+    # Both orders and two processes at once: test_pio_safety.py.
     project = ph.write_project(tmp_path / "two", {"esp8266": plugin_env(), "esp32": plugin_env("espressif32")},
                                sources={"main.c": MAIN})
     Identity().write_aws_style(project / "certs")
-    for env_name in ("esp8266", "esp32", "esp8266"):
+    for env_name in ("esp8266", "esp32"):
         result = pio(project, "-e", env_name, "-t", "buildfs")
         assert result.returncode == 0, ph.output(result)
     names = sorted(p.name for p in (project / "data").iterdir())
-    assert names == ["ca.der", "ca.pem", "cert.der", "cert.pem", "private.der", "private.pem"]
+    assert names == [".gitignore", "ca.pem", "cert.pem", "private.pem"]
     esp32 = ph.read_littlefs_image(ph.fs_image_path(project, "esp32"), "espressif32")
     assert esp32["cert.pem"].startswith(b"-----BEGIN CERTIFICATE-----")
+    assert sorted(ph.read_littlefs_image(ph.fs_image_path(project, "esp8266"))) == [
+        "ca.der", "cert.der", "private.der"]
 
 
 def test_target_option_overrides_the_platform(tmp_path):

@@ -3,6 +3,7 @@
 import json
 import os
 import threading
+import time
 
 from aws_iot_tools import writer
 from conftest import needs_file_modes
@@ -75,3 +76,93 @@ def test_parallel_syncs_do_not_corrupt(tmp_path):
     assert not errors
     assert (data / "ca.der").read_bytes() == b"A" * 4096
     assert sorted(p.name for p in data.iterdir()) == ["ca.der", "private.der"]
+
+
+def test_one_manifest_per_folder_whatever_the_target(tmp_path):
+    data, state = tmp_path / "data", tmp_path / "state"
+    manifest = writer.manifest_path(state, data)
+    writer.sync_outputs(data, [Output("ca.der", b"1"), Output("private.der", b"k", private=True)], manifest)
+    results = writer.sync_outputs(data, [Output("ca.pem", b"2"), Output("private.pem", b"k", private=True)],
+                                  writer.manifest_path(state, data))
+    assert sorted(results) == [("ca.der", "removed"), ("ca.pem", "written"), ("private.der", "removed"),
+                               ("private.pem", "written")]
+    assert sorted(p.name for p in data.iterdir()) == ["ca.pem", "private.pem"]
+
+
+def test_manifests_of_the_earlier_per_target_layout_are_read_then_dropped(tmp_path):
+    data, state = tmp_path / "data", tmp_path / "state"
+    data.mkdir()
+    (data / "cert.der").write_bytes(b"old esp8266 output")
+    manifest = writer.manifest_path(state, data)
+    state.mkdir()
+    legacy = state / manifest.name.replace("outputs-", "outputs-esp8266-")
+    legacy.write_text(json.dumps(["cert.der"]))
+    writer.sync_outputs(data, [Output("cert.pem", b"new")], manifest)
+    assert sorted(p.name for p in data.iterdir()) == ["cert.pem"]
+    assert not legacy.exists()
+
+
+def test_held_lock_keeps_other_processes_out_until_exit(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+    manifest = tmp_path / "state" / "m.json"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(writer.__file__.rsplit('/', 2)[0])!r})
+        from aws_iot_tools import writer
+        writer.hold_until_exit({str(manifest)!r})
+        with writer.locked({str(manifest)!r}):  # re-entrant for the holder
+            pass
+        print("held", flush=True)
+        time.sleep(1.0)
+    """)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    started = time.monotonic()
+    with writer.locked(manifest):
+        waited = time.monotonic() - started
+    holder.wait(timeout=10)
+    assert waited > 0.5, "the lock was not held until the holder exited"
+
+
+def test_hold_says_when_it_waits(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+    manifest = tmp_path / "state" / "m.json"
+    code = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(writer.__file__.rsplit('/', 2)[0])!r})
+        from aws_iot_tools import writer
+        writer.hold_until_exit({str(manifest)!r}, on_wait=lambda: print("waiting", flush=True))
+        print("held", flush=True)
+        time.sleep(float(sys.argv[1]))
+    """)
+    first = subprocess.Popen([sys.executable, "-c", code, "1.0"], stdout=subprocess.PIPE, text=True)
+    assert first.stdout.readline().strip() == "held"
+    second = subprocess.run([sys.executable, "-c", code, "0"], capture_output=True, text=True, timeout=20)
+    first.wait(timeout=10)
+    assert second.stdout.split() == ["waiting", "held"]
+
+
+def test_symlinked_output_is_replaced_and_its_target_untouched(tmp_path):
+    outside = tmp_path / "outside.der"
+    outside.write_bytes(b"key")
+    os.chmod(outside, 0o644)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "private.der").symlink_to(outside)
+    assert writer.write_if_changed(data / "private.der", b"key", private=True)
+    assert not (data / "private.der").is_symlink()
+    assert outside.stat().st_mode & 0o777 == 0o644
+
+
+def test_gitignore_written_updated_and_users_own_kept(tmp_path):
+    assert writer.ensure_gitignore(tmp_path, ["a.der"])
+    text = (tmp_path / ".gitignore").read_text()
+    assert text.startswith(writer.GITIGNORE_HEADER) and ".gitignore\na.der\n" in text
+    assert not writer.ensure_gitignore(tmp_path, ["a.der"])
+    assert writer.ensure_gitignore(tmp_path, ["a.der", "b.pem"])
+    (tmp_path / ".gitignore").write_text("# mine\n")
+    assert not writer.ensure_gitignore(tmp_path, ["a.der"])
+    assert (tmp_path / ".gitignore").read_text() == "# mine\n"
