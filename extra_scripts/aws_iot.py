@@ -23,16 +23,22 @@ import sys
 # What the plugin needs in the Python that runs it (PlatformIO's own has none of them);
 # the same lines as requirements.txt.
 REQUIREMENTS = {"cryptography": "cryptography>=42", "certifi": "certifi>=2023.7.22", "dotenv": "python-dotenv>=1.0"}
+# Only the AWS verbs (register, check --aws) need boto3: installed on their first use, so
+# a build never downloads 15 MB it does not use.
+AWS_REQUIREMENTS = {"boto3": "boto3>=1.34"}
+AWS_VERBS = ("register",)
 FILESYSTEM_TARGETS = ("buildfs", "uploadfs", "uploadfsota")
 
 
-def missing_requirements():
-    return [spec for module, spec in REQUIREMENTS.items() if importlib.util.find_spec(module) is None]
+def missing_requirements(wanted=REQUIREMENTS):
+    return [spec for module, spec in wanted.items() if importlib.util.find_spec(module) is None]
 
 
 def run_command_line():
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     missing = missing_requirements()
+    if set(AWS_VERBS) & set(sys.argv[1:2]) or (sys.argv[1:2] == ["check"] and "--aws" in sys.argv):
+        missing += missing_requirements(AWS_REQUIREMENTS)
     if missing:
         print(f"error: missing Python packages: run `{sys.executable} -m pip install "
               f"{' '.join(repr(s) for s in missing)}`", file=sys.stderr)
@@ -55,9 +61,9 @@ from aws_iot_tools import options, secrets, targets  # noqa: E402  (light: no cr
 from aws_iot_tools.errors import InputError  # noqa: E402
 
 
-def install_requirements(env):
+def install_requirements(env, wanted=REQUIREMENTS):
     """Install what is missing into PlatformIO's interpreter, or stop with the command to run."""
-    missing = missing_requirements()
+    missing = missing_requirements(wanted)
     if not missing:
         return
     python = env.subst("$PYTHONEXE")
@@ -66,9 +72,12 @@ def install_requirements(env):
     print(f"aws_iot: installing {', '.join(missing)} into PlatformIO's Python ({python})")
     result = subprocess.run(command, capture_output=True, text=True)
     importlib.invalidate_caches()
-    if result.returncode != 0 or missing_requirements():
-        sys.stderr.write(f"aws_iot: could not install {', '.join(missing)} (offline?): run `{shown}` "
-                         "once with network access, then build again\n")
+    if result.returncode != 0 or missing_requirements(wanted):
+        problem = (f"aws_iot: could not install {', '.join(missing)} (offline?): run `{shown}` "
+                   "once with network access, then build again")
+        if wanted is not REQUIREMENTS:  # inside an action: one clean line through SCons
+            raise UserError(problem)
+        sys.stderr.write(problem + "\n")
         env.Exit(1)
 
 
@@ -143,6 +152,8 @@ def cli_action(*argv):
         from aws_iot_tools.cli import main
         opts = env["AWS_IOT_OPTIONS"]
         extra = []
+        if argv[0] in AWS_VERBS:
+            install_requirements(env, AWS_REQUIREMENTS)
         if argv[0] == "dev-certs":
             extra = ["--key-type", opts.dev_key_type]
         elif argv[0] == "probe":
@@ -195,6 +206,9 @@ def declare(env):
                         description="Development CA, device certificate and key in dev-certs/ (NOT for production)")
     env.AddCustomTarget("iot-broker", None, cli_action("broker"), title="AWS IoT: local broker",
                         description="Run mosquitto with the development CA, for testing the board without AWS")
+    env.AddCustomTarget("iot-register", None, cli_action("register"), title="AWS IoT: register the thing",
+                        description="Thing, certificate from a key made here, policy and endpoint in AWS IoT "
+                        "(thing name from AWS_IOT_THING_NAME)")
     env.AddCustomTarget("iot-probe", None, cli_action("probe"), title="AWS IoT: probe the endpoint",
                         description="Connect from this PC with exactly the files in data/ and name what fails")
 

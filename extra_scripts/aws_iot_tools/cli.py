@@ -15,6 +15,7 @@ from . import projectini, secrets, targets
 from .errors import InputError
 
 EXIT_OK, EXIT_INPUT = 0, 1
+LAZY_VERBS = {"register": "aws.cli"}  # verb -> module, where they differ
 
 
 def build_job(project_dir, opts, settings, filesystem=None, state_dir=None):
@@ -58,7 +59,9 @@ def make_parser():
     for name, module_name, text in (("broker", "broker", "run a local mosquitto broker with the development CA"),
                                     ("probe", "probe", "connect from this PC with exactly the files in data/"),
                                     ("batch", "batch", "prepare one output folder per device folder, on all cores"),
-                                    ("demo", "demo", "the whole flow against a local broker: no board, no AWS")):
+                                    ("demo", "demo", "the whole flow against a local broker: no board, no AWS"),
+                                    ("register", "aws.cli", "register the thing in AWS IoT: key made here, "
+                                     "certificate from a CSR, least-privilege policy, endpoint into .env")):
         sub = verbs.add_parser(name, help=text)
         _lazy(module_name).add_arguments(sub)
     return parser
@@ -130,7 +133,7 @@ def main(argv=None, environ=None, out=None, err=None):
             return run_prepare_or_check(args, environ, out, err)
         if args.verb == "dev-certs":
             return run_dev_certs(args, environ, out)
-        return _lazy(args.verb).main(args)
+        return _lazy(LAZY_VERBS.get(args.verb, args.verb)).main(args)
     except InputError as error:
         for problem in error.problems:
             print(f"error: {problem}", file=err)
