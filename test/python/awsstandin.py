@@ -5,13 +5,16 @@ are applied inside this process, where ThreadedMotoServer serves requests:
 - CreateCertificateFromCsr: moto issues a certificate for a NEW RSA key; AWS signs the CSR's
   public key. Here a stand-in CA (`STANDIN_CA`, an EC P-256 CA:TRUE certificate) signs the
   CSR's key, so "the certificate carries my key" holds and a broker can trust that CA.
+- setAsActive=false: moto takes the query text "false" as true and activates the certificate.
 - Certificate ids: AWS's id is the SHA-256 of the certificate's DER; moto's default hashes the
   PEM text. moto's own `iot.use_valid_cert` setting switches it to the DER hash.
 - DescribeEndpoint: moto makes up a new prefix on every call; AWS's is fixed per account.
 - Throttling: moto never throttles; `throttle(operation, times)` makes the backend answer
   ThrottlingException (HTTP 429, as AWS IoT does) that many times.
 - `fail_once(operation)`: one non-retryable error, for "a run stopped between two calls".
-AccessDenied needs no correction: moto enforces IAM itself (`moto.core.enable_iam_authentication`).
+- `deny(operation)`: AccessDeniedException (HTTP 403) with AWS's message naming the IAM action.
+  moto can enforce IAM itself (`moto.core.enable_iam_authentication`), but 5.2.5 then rejects
+  every signed GET of the IoT API with SignatureDoesNotMatch and answers errors in XML.
 """
 
 import contextlib
@@ -78,6 +81,9 @@ class StandIn:
         self.failures.setdefault(operation, []).extend(
             [lambda: JsonRESTError("ThrottlingException", "Rate exceeded")] * times)
 
+    def deny(self, operation):
+        self.failures.setdefault(operation, []).append(lambda: _denied(operation))
+
     def fail_once(self, operation):
         self.failures.setdefault(operation, []).append(
             lambda: JsonRESTError("InvalidRequestException", f"stand-in: {operation} stopped here"))
@@ -88,7 +94,14 @@ class StandIn:
             error = queue.pop(0)()
             if error.error_type == "ThrottlingException":
                 error.code = 429
+            if error.error_type == "AccessDeniedException":
+                error.code = 403
             raise error
+
+
+def _denied(operation):
+    return JsonRESTError("AccessDeniedException", f"User: arn:aws:iam::123456789012:user/maker is not authorized "
+                         f"to perform: iot:{operation} on resource: arn:aws:iot:{REGION}:123456789012:*")
 
 
 STANDIN = StandIn()
@@ -102,8 +115,9 @@ def _install_corrections():
 
     def create_certificate_from_csr(self, csr, set_as_active):
         STANDIN.maybe_fail("CreateCertificateFromCsr")
+        active = set_as_active in (True, "true", "True")  # moto reads the query text "false" as true
         return self.register_certificate(STANDIN.sign_csr(csr), ca_certificate_pem=None,
-                                         set_as_active=set_as_active, status="INACTIVE")
+                                         set_as_active=active, status="INACTIVE")
 
     def describe_endpoint(self, endpoint_type):
         STANDIN.maybe_fail("DescribeEndpoint")

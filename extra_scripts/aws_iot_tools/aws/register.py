@@ -46,6 +46,9 @@ class Registration:
     # ---- the certificate -----------------------------------------------------------------
 
     def register(self, rotate=False):
+        # First a harmless read: no credentials, a wrong region or no permission stop us
+        # before a key is made or any file written.
+        endpoint = self.iot.read("DescribeEndpoint", endpointType="iot:Data-ATS")["endpointAddress"]
         pending = identity.load_pending(self.certs_dir, self.thing)
         current = None if pending else identity.installed(self.certs_dir, self.certs_name)
         if pending:
@@ -58,7 +61,7 @@ class Registration:
                 self.say(f"rotating: a new certificate replaces {self._shown(current.cert_path)}")
                 self._check_belongs(current)
             arn, status = self._new_certificate()
-        self._complete(arn, status)
+        self._complete(arn, status, endpoint)
 
     def _registered(self, current):
         cert_id = current.certificate_id
@@ -161,7 +164,7 @@ class Registration:
 
     # ---- the rest, each step only when missing -------------------------------------------------
 
-    def _complete(self, arn, status):
+    def _complete(self, arn, status, endpoint):
         if self.iot.read("DescribeThing", missing=NOT_FOUND, thingName=self.thing) is None:
             self.iot.write("CreateThing", thingName=self.thing)
         principals = [] if arn is None else self.iot.read("ListThingPrincipals", thingName=self.thing,
@@ -173,11 +176,10 @@ class Registration:
             self.iot.write("UpdateCertificate", certificateId=(arn or "/<new certificate>").rsplit("/", 1)[-1],
                            newStatus="ACTIVE")
         self._retire_old()
-        endpoint = self.iot.read("DescribeEndpoint", endpointType="iot:Data-ATS")["endpointAddress"]
         changed_env = self._record(endpoint)
         made = len(self.iot.writes)
         if self.iot.dry_run:
-            self.say(f"dry run: {len(self.iot.writes)} change(s) in AWS would be made, nothing written")
+            self.say(f"dry run: {len(self.iot.writes)} change(s) needed in AWS, nothing written")
         elif made == 0 and not changed_env:
             self.say(f"nothing new: {self.thing} is registered, its certificate ACTIVE and attached, policy "
                      f"{self.policy_name} attached, endpoint {endpoint} in .env")

@@ -25,15 +25,21 @@ def iot_client(profile=None, region=None):
     import boto3
     import botocore.config
     import botocore.exceptions
+    import botocore.session
+    core = botocore.session.Session(profile=profile or None)
     try:
-        session = boto3.Session(profile_name=profile or None, region_name=region or None)
+        session = boto3.Session(botocore_session=core, region_name=region or None)
     except botocore.exceptions.ProfileNotFound:
         raise InputError(f"AWS profile {profile!r} is not in ~/.aws/config or ~/.aws/credentials: "
                          "check --profile (or AWS_PROFILE), or run `aws configure --profile NAME`") from None
     if not session.region_name:
         raise InputError("no AWS region: pass --region REGION, set AWS_REGION, or put region = ... in "
                          "~/.aws/config for the profile")
-    config = botocore.config.Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS})
+    # The user's own retry settings (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, the profile's) win.
+    # total_max_attempts counts the first attempt too, as AWS_MAX_ATTEMPTS does.
+    retries = {"mode": core.get_config_variable("retry_mode") or "standard",
+               "total_max_attempts": int(core.get_config_variable("max_attempts") or MAX_ATTEMPTS)}
+    config = botocore.config.Config(retries=retries)
     try:
         return session.client("iot", config=config)
     except (botocore.exceptions.BotoCoreError, ValueError) as error:
@@ -53,13 +59,14 @@ def explain(error, operation):
     if isinstance(error, bx.ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         message = error.response.get("Error", {}).get("Message", "") or ""
-        if code in _DENIED:
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in _DENIED or (status == 403 and _ACTION.search(message)):
             match = _ACTION.search(message)
             action = match.group(1) if match else f"iot:{operation}"
             return (f"AWS denied {action} to these credentials: allow {action} in the IAM policy of your user "
                     "or role (README.md, 'IAM permissions for register' lists every action needed)")
-        if code in _THROTTLED:
-            return (f"AWS kept throttling {operation} after {MAX_ATTEMPTS} attempts with backoff: wait a "
+        if code in _THROTTLED or status == 429:
+            return (f"AWS kept throttling {operation} after retrying with backoff: wait a "
                     "minute and run the same command again (it resumes where it stopped)")
         if code in _BAD_CREDENTIALS:
             return (f"AWS rejected the credentials ({code}): they are wrong or expired; check "
