@@ -1,0 +1,84 @@
+"""The pure parts of the AWS side: the least-privilege policy, thing names, the .env edit."""
+
+import pytest
+
+from aws_iot_tools.aws import dotenv_edit, policy
+
+ARN = "arn:aws:iot:eu-west-1:123456789012"
+
+
+def test_per_thing_policy_allows_exactly_the_device_clients_topics():
+    doc = policy.document("dev-1", "eu-west-1", "123456789012")
+    by_sid = {s["Sid"]: s for s in doc["Statement"]}
+    assert by_sid["Connect"]["Resource"] == [f"{ARN}:client/dev-1"]
+    assert by_sid["Publish"]["Resource"][:2] == [f"{ARN}:topic/devices/dev-1/telemetry",
+                                                  f"{ARN}:topic/devices/dev-1/status"]
+    assert by_sid["RetainPublish"]["Resource"] == [f"{ARN}:topic/devices/dev-1/status"]
+    assert by_sid["Subscribe"]["Resource"][0] == f"{ARN}:topicfilter/devices/dev-1/commands"
+    assert by_sid["Receive"]["Resource"][0] == f"{ARN}:topic/devices/dev-1/commands"
+    assert f"{ARN}:topic/$aws/things/dev-1/shadow/update" in by_sid["Publish"]["Resource"]
+    assert f"{ARN}:topicfilter/$aws/things/dev-1/shadow/update/delta" in by_sid["Subscribe"]["Resource"]
+    assert all("*" not in r for s in doc["Statement"] for r in s["Resource"])
+    assert {a for s in doc["Statement"] for a in s["Action"]} == {
+        "iot:Connect", "iot:Publish", "iot:RetainPublish", "iot:Receive", "iot:Subscribe"}
+
+
+@pytest.mark.parametrize("action,resource,allowed", [
+    ("iot:Connect", "client/dev-1", True),
+    ("iot:Connect", "client/dev-2", False),
+    ("iot:Publish", "topic/devices/dev-1/telemetry", True),
+    ("iot:Publish", "topic/devices/dev-1/commands", False),  # the cloud publishes commands
+    ("iot:Publish", "topic/devices/dev-2/telemetry", False),
+    ("iot:RetainPublish", "topic/devices/dev-1/telemetry", False),
+    ("iot:Subscribe", "topicfilter/devices/dev-1/commands", True),
+    ("iot:Subscribe", "topicfilter/devices/#", False),
+    ("iot:Receive", "topic/devices/dev-1/commands", True),
+    ("iot:DeleteThing", "thing/dev-1", False),
+])
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_policy_allows_the_device_and_nothing_else(action, resource, allowed, shared):
+    doc = policy.document(None if shared else "dev-1", "eu-west-1", "123456789012")
+    assert policy.allows(doc, action, f"{ARN}:{resource}", "dev-1") is allowed
+
+
+def test_every_request_the_device_makes_is_allowed():
+    doc = policy.document("dev-1", "eu-west-1", "123456789012")
+    for action, resource in policy.requests_for("dev-1"):
+        assert policy.allows(doc, action, f"{ARN}:{resource}", "dev-1"), (action, resource)
+
+
+def test_shared_policy_uses_the_thing_name_variable():
+    text = policy.render(policy.document(None, "eu-west-1", "123456789012"))
+    assert "client/${iot:Connection.Thing.ThingName}" in text
+    assert "dev-1" not in text
+
+
+def test_explicit_deny_wins_and_wildcards_match():
+    doc = {"Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": f"{ARN}:*"},
+                         {"Effect": "Deny", "Action": ["iot:Publish"], "Resource": [f"{ARN}:topic/secret/*"]}]}
+    assert policy.allows(doc, "iot:Publish", f"{ARN}:topic/devices/x", "x")
+    assert not policy.allows(doc, "iot:Publish", f"{ARN}:topic/secret/x", "x")
+
+
+@pytest.mark.parametrize("name,ok", [("dev-1", True), ("a:b_c-D9", True), ("x" * 128, True), ("x" * 129, False),
+                                     ("", False), ("with space", False), ("a/b", False), ("näme", False)])
+def test_thing_names_follow_the_devices_rule(name, ok):
+    assert (policy.check_thing_name(name) is None) is ok
+
+
+@pytest.mark.parametrize("before,after", [
+    (b"", b"AWS_IOT_ENDPOINT=e.example\nAWS_IOT_THING_NAME=t\n"),
+    (b"A=1", b"A=1\nAWS_IOT_ENDPOINT=e.example\nAWS_IOT_THING_NAME=t\n"),
+    (b"\xef\xbb\xbf# c\r\nA='x y' # keep\r\nAWS_IOT_THING_NAME=old\r\n",
+     b"\xef\xbb\xbf# c\r\nA='x y' # keep\r\nAWS_IOT_THING_NAME=t\r\nAWS_IOT_ENDPOINT=e.example\r\n"),
+    (b"export AWS_IOT_ENDPOINT=\"old\"\n#AWS_IOT_THING_NAME=commented\nAWS_IOT_THING_NAME = x\n",
+     b"export AWS_IOT_ENDPOINT=e.example\n#AWS_IOT_THING_NAME=commented\nAWS_IOT_THING_NAME=t\n"),
+])
+def test_dotenv_edit_keeps_every_other_byte(before, after):
+    assert dotenv_edit.set_values(before, {"AWS_IOT_ENDPOINT": "e.example", "AWS_IOT_THING_NAME": "t"}) == after
+
+
+def test_dotenv_edit_is_read_back_by_the_plugin(tmp_path):
+    from aws_iot_tools import secrets
+    (tmp_path / ".env").write_bytes(dotenv_edit.set_values(b"WIFI_SSID=x\n", {"AWS_IOT_ENDPOINT": "a b\"c"}))
+    assert secrets.read_dotenv(tmp_path)["AWS_IOT_ENDPOINT"] == 'a b"c'
