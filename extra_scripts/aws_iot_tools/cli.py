@@ -51,6 +51,9 @@ def make_parser():
     prepare.add_argument("--secrets-out", help="also write secrets.h to this file (e.g. your sketch folder)")
     check = verbs.add_parser("check", help="validate and report what was found, write nothing")
     _common(check)
+    check.add_argument("--aws", action="store_true", help="also ask AWS: certificate ACTIVE, attached to the "
+                       "thing, policies allow the device, endpoint right (needs AWS credentials)")
+    _lazy("aws.cli").add_aws_arguments(check)
     dev = verbs.add_parser("dev-certs", help="development CA, device certificate and key (NOT for production)")
     dev.add_argument("--project-dir", default=".")
     dev.add_argument("--key-type", choices=options_mod.DEV_KEY_TYPES, default=None,
@@ -91,6 +94,8 @@ def run_prepare_or_check(args, environ, out, err):
     reporter = commands.Reporter(out, err)
     if args.verb == "check":
         commands.check(job, reporter)
+        if args.aws:
+            _lazy("aws.cli").check(args, settings, job.certs_dir, out)
         return EXIT_OK
     header = None
     if args.secrets_out:  # rendered first: a missing variable must stop us before data/ is written

@@ -58,3 +58,14 @@ def certs_dir_option(args, environ):
     from ..cli import resolve_options
     opts, _ = resolve_options(args, environ)
     return opts.certs_dir
+
+
+def check(args, settings, certs_dir, out=None):
+    """check --aws, after the local checks passed."""
+    from . import verify
+    from .session import Iot, iot_client
+    out = out or sys.stdout
+    iot = Iot(iot_client(args.profile, args.region), say=lambda line: print(line, file=out))
+    # TestAuthorization is asked once: an account without it should not wait through retries.
+    single = iot_client(args.profile, args.region, attempts=1)
+    verify.check(iot, certs_dir, Path(certs_dir).name, settings, iot.say, single_try_client=single)

@@ -20,7 +20,7 @@ _BAD_CREDENTIALS = ("UnrecognizedClientException", "InvalidClientTokenId", "Inva
 _ACTION = re.compile(r"not authorized to perform:? (iot:[A-Za-z]+)")
 
 
-def iot_client(profile=None, region=None):
+def iot_client(profile=None, region=None, attempts=None):
     """An IoT client from the standard configuration; InputError when it cannot be made."""
     import boto3
     import botocore.config
@@ -38,7 +38,7 @@ def iot_client(profile=None, region=None):
     # The user's own retry settings (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, the profile's) win.
     # total_max_attempts counts the first attempt too, as AWS_MAX_ATTEMPTS does.
     retries = {"mode": core.get_config_variable("retry_mode") or "standard",
-               "total_max_attempts": int(core.get_config_variable("max_attempts") or MAX_ATTEMPTS)}
+               "total_max_attempts": attempts or int(core.get_config_variable("max_attempts") or MAX_ATTEMPTS)}
     config = botocore.config.Config(retries=retries)
     try:
         return session.client("iot", config=config)
