@@ -9,7 +9,7 @@ and `-t idedata` need no secrets. The work happens in SCons actions:
   depends on it through SCons's scanner, and it changes only when a value changes;
 - the board's files in data/ (part of the default build, and always before
   buildfs / uploadfs, since the image is built from that folder);
-- custom targets iot-prepare, iot-check, iot-dev-certs, iot-broker, iot-probe.
+- custom targets iot-prepare, iot-check, iot-dev-certs, iot-broker, iot-probe, iot-register.
 The logic lives in aws_iot_tools/, which never imports SCons. Options: aws_iot_tools/options.py.
 """
 
@@ -152,7 +152,7 @@ def cli_action(*argv):
         from aws_iot_tools.cli import main
         opts = env["AWS_IOT_OPTIONS"]
         extra = []
-        if argv[0] in AWS_VERBS:
+        if argv[0] in AWS_VERBS or "--aws" in argv:
             install_requirements(env, AWS_REQUIREMENTS)
         if argv[0] == "dev-certs":
             extra = ["--key-type", opts.dev_key_type]
@@ -199,7 +199,12 @@ def declare(env):
 
     env.AddCustomTarget("iot-prepare", None, env.VerboseAction(prepare_target, "Preparing"),
                         title="AWS IoT: prepare files", description="Validate certs/ and write the board's files")
-    env.AddCustomTarget("iot-check", None, env.VerboseAction(check_target, "Checking"),
+    # custom_aws_iot_check_aws = yes (or AWS_IOT_CHECK_AWS=1): iot-check also asks AWS (check --aws).
+    check_aws = (env.GetProjectOption("custom_aws_iot_check_aws", "") or os.environ.get("AWS_IOT_CHECK_AWS", ""))
+    check_action = (cli_action("check", "--aws", "--env", env.subst("$PIOENV"))
+                    if check_aws.strip().lower() in ("1", "yes", "true", "on") else
+                    env.VerboseAction(check_target, "Checking"))
+    env.AddCustomTarget("iot-check", None, check_action,
                         title="AWS IoT: check", description="Validate certs/ and report, writing nothing")
     env.AddCustomTarget("iot-dev-certs", None, cli_action("dev-certs"),
                         title="AWS IoT: development certificates",

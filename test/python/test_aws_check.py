@@ -109,3 +109,27 @@ def test_certificate_unknown_to_this_account(registered, tmp_path):
     Identity(kind="ec").write_aws_style(project / "certs", with_ca=False)
     [line] = problems(check_aws(project, env, AWS_IOT_ENDPOINT="x-ats.iot.eu-west-1.amazonaws.com"))
     assert "not registered in AWS IoT" in line
+
+
+def test_platformio_targets_register_and_check_aws(tmp_path, moto_url, monkeypatch):
+    # Real PlatformIO on the stand-in platform: `pio run -t iot-register` with the thing name from
+    # AWS_IOT_THING_NAME, then `iot-check` asking AWS when custom_aws_iot_check_aws = yes.
+    import piohelpers as ph
+    awsstandin.reset(moto_url)
+    env = {**awsstandin.aws_environment(moto_url), "AWS_EC2_METADATA_DISABLED": "true",
+           "AWS_IOT_THING_NAME": THING}
+    project = ph.write_project(tmp_path / "p", {"esp8266": ph.env_options(
+        "espressif8266", extra_scripts=[ph.plugin_extra_script()], custom_aws_iot_check_aws="yes")},
+        sources={"main.c": "int main(void) { return 0; }\n"})
+
+    registered = ph.run_pio(project, "run", "-t", "iot-register", env=env)
+
+    assert registered.returncode == 0, ph.output(registered)
+    assert f"done: {THING} registered" in registered.stdout
+    assert len(list((project / "certs").glob("*-private.pem.key"))) == 1
+    checked = ph.run_pio(project, "run", "-t", "iot-check", env=env)
+    assert checked.returncode == 0, ph.output(checked)
+    assert "aws: ok, AWS will accept this device" in checked.stdout
+    denied = ph.run_pio(project, "run", "-t", "iot-check", env={**env, "AWS_IOT_THING_NAME": "other"})
+    assert denied.returncode != 0 and "not attached to thing other" in ph.output(denied)
+    assert "Traceback" not in ph.output(denied)
