@@ -82,3 +82,15 @@ def test_dotenv_edit_is_read_back_by_the_plugin(tmp_path):
     from aws_iot_tools import secrets
     (tmp_path / ".env").write_bytes(dotenv_edit.set_values(b"WIFI_SSID=x\n", {"AWS_IOT_ENDPOINT": "a b\"c"}))
     assert secrets.read_dotenv(tmp_path)["AWS_IOT_ENDPOINT"] == 'a b"c'
+
+
+def test_readme_iam_policy_lists_every_call_the_aws_verbs_make():
+    import json
+    import re
+    from conftest import REPO
+    sources = "".join((REPO / "extra_scripts" / "aws_iot_tools" / "aws" / name).read_text()
+                      for name in ("register.py", "verify.py"))
+    called = {f"iot:{op}" for op in re.findall(r'\b(?:read|write)\(\s*"(\w+)"', sources)} | {"iot:TestAuthorization"}
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r'```json\n(\{\n  "Version".*?"EspAwsRegister".*?)\n```', readme, re.S).group(1)
+    assert set(json.loads(block)["Statement"][0]["Action"]) == called
