@@ -1,7 +1,7 @@
 """AWS IoT identities for ESP8266 / ESP32: the PlatformIO extra script and the command line.
 
 In platformio.ini:  extra_scripts = pre:extra_scripts/aws_iot.py
-On a shell:         python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo --help
+On a shell:         python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo|register --help
 
 Under PlatformIO this file only declares: reading it does no work, so `pio run -t clean`
 and `-t idedata` need no secrets. The work happens in SCons actions:

@@ -1,6 +1,6 @@
 """The command line, for Arduino IDE users and scripts: the same jobs as the PlatformIO targets.
 
-    python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo [--project-dir DIR] ...
+    python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo|register [--project-dir DIR] ...
 
 Exit status: 0 success, 1 wrong input (one line per problem on stderr), 2 usage error (argparse).
 """

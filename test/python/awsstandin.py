@@ -84,14 +84,19 @@ class StandIn:
     def deny(self, operation):
         self.failures.setdefault(operation, []).append(lambda: _denied(operation))
 
-    def fail_once(self, operation):
-        self.failures.setdefault(operation, []).append(
+    def fail_once(self, operation, after=0):
+        """The call after `after` successful ones fails."""
+        self.failures.setdefault(operation, []).extend([None] * after)
+        self.failures[operation].append(
             lambda: JsonRESTError("InvalidRequestException", f"stand-in: {operation} stopped here"))
 
     def maybe_fail(self, operation):
         queue = self.failures.get(operation)
         if queue:
-            error = queue.pop(0)()
+            make = queue.pop(0)
+            if make is None:
+                return
+            error = make()
             if error.error_type == "ThrottlingException":
                 error.code = 429
             if error.error_type == "AccessDeniedException":

@@ -25,6 +25,12 @@ def add_arguments(parser):
     parser.add_argument("--rotate", action="store_true",
                         help="new certificate for a registered thing; the old one is deactivated afterwards")
     parser.add_argument("--certs-dir", help="folder of the device's PEM files (default: certs)")
+    fleet = parser.add_argument_group("many devices (one folder each, the layout `batch` reads)")
+    fleet.add_argument("--count", type=int, metavar="N", help="register N things named PREFIX001, PREFIX002, ...")
+    fleet.add_argument("--prefix", metavar="PREFIX", help="thing name prefix for --count, e.g. sensor-")
+    fleet.add_argument("--things-file", metavar="FILE", help="register the thing names in FILE, one a line")
+    fleet.add_argument("--devices-dir", default="devices", metavar="DIR",
+                       help="where the device folders go (default: devices, in the project folder)")
     parser.add_argument("--env", help="read custom_aws_iot_* options of this env in platformio.ini")
     add_aws_arguments(parser)
     return parser
@@ -44,6 +50,8 @@ def main(args, out=None, environ=None):
     out = out or sys.stdout
     environ = os.environ if environ is None else environ
     project_dir = Path(args.project_dir).resolve()
+    if args.count is not None or args.things_file:
+        return register_fleet(args, project_dir, out)
     thing = args.thing or secrets.read_settings(project_dir, environ).get("AWS_IOT_THING_NAME", "")
     problem = policy.check_thing_name(thing)
     if problem:
@@ -51,6 +59,20 @@ def main(args, out=None, environ=None):
     certs_name = args.certs_dir or certs_dir_option(args, environ)
     iot = Iot(iot_client(args.profile, args.region), dry_run=args.dry_run, say=lambda line: print(line, file=out))
     Registration(iot, project_dir, certs_name, thing, args.key_type, args.policy, out).register(rotate=args.rotate)
+    return 0
+
+
+def register_fleet(args, project_dir, out):
+    from . import fleet
+    from .session import Iot, iot_client
+    if args.thing or args.rotate:
+        raise InputError("--count / --things-file register new devices: not with --thing or --rotate")
+    if args.count is not None and args.things_file:
+        raise InputError("use either --count with --prefix or --things-file, not both")
+    names = fleet.thing_names(args.count, args.prefix, args.things_file)
+    iot = Iot(iot_client(args.profile, args.region), dry_run=args.dry_run, say=lambda line: print(line, file=out))
+    policy_name = args.policy or fleet.default_policy_name(args.prefix)
+    fleet.register_many(iot, project_dir, project_dir / args.devices_dir, names, args.key_type, policy_name, out)
     return 0
 
 

@@ -27,12 +27,17 @@ from ..writer import write_if_changed
 from . import dotenv_edit, identity, policy
 
 NOT_FOUND = ("ResourceNotFoundException",)
+THING_FILE = "thing.txt"
 CLOCK_MARGIN = timedelta(hours=1)  # between this PC's clock and AWS's, when finding a lost certificate
 
 
 class Registration:
-    def __init__(self, iot, project_dir, certs_name, thing, key_type="ec", policy_name=None, out=None):
+    def __init__(self, iot, project_dir, certs_name, thing, key_type="ec", policy_name=None, out=None,
+                 device_folder=False):
+        """device_folder: `certs_name` is one device's folder of a fleet (fleet.py): the thing name goes
+        into its thing.txt, and .env is left to the caller."""
         self.iot, self.project_dir, self.thing = iot, Path(project_dir), thing
+        self.device_folder = device_folder
         self.certs_name = certs_name
         self.certs_dir = self.project_dir / certs_name
         self.key_type = key_type
@@ -216,6 +221,8 @@ class Registration:
                 self.iot.write("DetachThingPrincipal", thingName=self.thing, principal=description["certificateArn"])
 
     def _record(self, endpoint):
+        if self.device_folder:
+            return self._record_thing_file()
         path = self.project_dir / ".env"
         data = path.read_bytes() if path.is_file() else b""
         updated = dotenv_edit.set_values(data, {"AWS_IOT_ENDPOINT": endpoint, "AWS_IOT_THING_NAME": self.thing})
@@ -230,6 +237,19 @@ class Registration:
             if os.environ.get(name, value) != value:
                 self.say(f"note: {name} in the environment overrides .env: unset it (export -n {name})")
         return True
+
+    def _record_thing_file(self):
+        """thing.txt: the thing name in UTF-8, no newline; `prepare`/`batch` put it on the board."""
+        path = self.certs_dir / THING_FILE
+        if self.iot.dry_run:
+            if not path.is_file() or path.read_bytes() != self.thing.encode():
+                self.say(f"would write {self._shown(path)}")
+                return True
+            return False
+        changed = write_if_changed(path, self.thing.encode("utf-8"))
+        if changed:
+            self.say(f"wrote {self._shown(path)}")
+        return changed
 
     def _shown(self, path):
         try:
