@@ -133,3 +133,21 @@ def test_duplicate_names_in_the_file(tmp_path, aws):
     (tmp_path / "t.txt").write_text("a\nb\na\n")
     result = run_cli("register", "--project-dir", tmp_path, "--things-file", tmp_path / "t.txt", env=aws)
     assert result.returncode == 1 and "a is listed twice" in result.stderr
+
+
+def test_fleet_dry_run_prints_each_devices_calls_and_changes_nothing(tmp_path, aws):
+    result = run_cli("register", "--project-dir", tmp_path, "--count", "2", "--prefix", "d-", "--dry-run", env=aws)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("would call CreateCertificateFromCsr") == 2
+    assert result.stdout.count("would call CreatePolicy") == 2  # nothing exists yet, for either
+    assert "d-002: dry run: 6 change(s) needed" in result.stdout
+    assert list(tmp_path.iterdir()) == []
+    assert fleet_state(boto3.client("iot")) == ([], [], [])
+
+
+def test_change_counts_are_per_device(tmp_path, aws):
+    result = run_cli("register", "--project-dir", tmp_path, "--count", "2", "--prefix", "c-", env=aws)
+    lines = result.stdout.splitlines()
+    # The second device reuses the fleet's policy: one call fewer (no CreatePolicy).
+    assert lines[0] == "c-001: registered (6 change(s) in AWS)"
+    assert lines[1] == "c-002: registered (5 change(s) in AWS)"

@@ -94,3 +94,35 @@ def test_readme_iam_policy_lists_every_call_the_aws_verbs_make():
     readme = (REPO / "README.md").read_text()
     block = re.search(r'```json\n(\{\n  "Version".*?"EspAwsRegister".*?)\n```', readme, re.S).group(1)
     assert set(json.loads(block)["Statement"][0]["Action"]) == called
+
+
+def _client_error(code, message, status=400):
+    from botocore.exceptions import ClientError
+    return ClientError({"Error": {"Code": code, "Message": message},
+                        "ResponseMetadata": {"HTTPStatusCode": status}}, "CreateThing")
+
+
+@pytest.mark.parametrize("error,says", [
+    (lambda: _client_error("AccessDeniedException", "User: arn:aws:iam::1:user/u is not authorized to perform: "
+                           "iot:CreateThing on resource: arn:aws:iot:eu-west-1:1:thing/x", 403),
+     "AWS denied iot:CreateThing"),
+    (lambda: _client_error("AccessDeniedException", "", 403), "AWS denied iot:CreateThing"),
+    (lambda: _client_error("ThrottlingException", "Rate exceeded", 429), "kept throttling CreateThing"),
+    (lambda: _client_error("UnrecognizedClientException", "The security token included in the request is invalid"),
+     "rejected the credentials"),
+    (lambda: _client_error("ExpiredTokenException", "expired"), "rejected the credentials"),
+    (lambda: _client_error("InvalidRequestException", "bad thing"), "AWS CreateThing failed: InvalidRequestException"),
+])
+def test_aws_errors_are_one_line_with_what_to_do(error, says):
+    from aws_iot_tools.aws.session import explain
+    line = explain(error(), "CreateThing")
+    assert says in line and "\n" not in line and "arn:aws:iam" not in line
+
+
+def test_connection_and_sso_errors():
+    from botocore.exceptions import EndpointConnectionError, NoCredentialsError, SSOTokenLoadError
+    from aws_iot_tools.aws.session import explain
+    assert "cannot reach AWS IoT (http://127.0.0.1:9)" in explain(
+        EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), "CreateThing")
+    assert "aws sso login" in explain(SSOTokenLoadError(error_msg="x"), "CreateThing")
+    assert "no AWS credentials" in explain(NoCredentialsError(), "CreateThing")

@@ -52,13 +52,15 @@ def main(args, out=None, environ=None):
     project_dir = Path(args.project_dir).resolve()
     if args.count is not None or args.things_file:
         return register_fleet(args, project_dir, out)
-    thing = args.thing or secrets.read_settings(project_dir, environ).get("AWS_IOT_THING_NAME", "")
+    settings = secrets.read_settings(project_dir, environ)
+    thing = args.thing or settings.get("AWS_IOT_THING_NAME", "")
     problem = policy.check_thing_name(thing)
     if problem:
         raise InputError(problem)
     certs_name = args.certs_dir or certs_dir_option(args, environ)
     iot = Iot(iot_client(args.profile, args.region), dry_run=args.dry_run, say=lambda line: print(line, file=out))
-    Registration(iot, project_dir, certs_name, thing, args.key_type, args.policy, out).register(rotate=args.rotate)
+    Registration(iot, project_dir, certs_name, thing, args.key_type, args.policy, out,
+                 passphrase=settings.get("AWS_IOT_KEY_PASSPHRASE")).register(rotate=args.rotate)
     return 0
 
 

@@ -70,8 +70,11 @@ def register_many(iot, project_dir, devices_dir, names, key_type, policy_name, o
             raise InputError([f"{thing}: {problem}" for problem in error.problems] +
                              [f"stopped at {thing} ({done} of {len(names)} done): run the same command again "
                               "to continue"]) from None
-        last = buffer.getvalue().strip().splitlines()[-1] if buffer.getvalue().strip() else ""
-        print(f"{thing}: {_summary(last, thing)}", file=out)
+        lines = buffer.getvalue().strip().splitlines() or [""]
+        if iot.dry_run:  # every call it would make, as for one device
+            for line in lines[:-1]:
+                print(f"  {line}", file=out)
+        print(f"{thing}: {_summary(lines[-1], thing)}", file=out)
         endpoint = endpoint or iot.read("DescribeEndpoint", endpointType="iot:Data-ATS")["endpointAddress"]
     _record_endpoint(iot, Path(project_dir), endpoint, out)
     print(f"{len(names)} device(s) in {devices_dir}: next `batch {devices_dir} --out OUT`", file=out)

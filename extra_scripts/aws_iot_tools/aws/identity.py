@@ -93,13 +93,13 @@ def load_pending(certs_dir, thing):
         raise InputError(f"{path}: a damaged pending key from an earlier run: delete it and run again") from None
 
 
-def installed(certs_dir, shown="certs"):
+def installed(certs_dir, shown="certs", passphrase=None):
     """The device certificate and key in certs/ (as prepare reads them), or None when certs/ holds
     neither a private key nor a device certificate. Anything inconsistent is an InputError."""
     certs_dir = Path(certs_dir)
     if not _holds_identity(certs_dir):
         return None
-    material = pki.load_folder(certs_dir, shown)
+    material = pki.load_folder(certs_dir, shown, passphrase)
     cert_path = certs_dir / material.device.source.split(" (block")[0].rsplit("/", 1)[-1]
     key_path = certs_dir / material.key.source.split(" (block")[0].rsplit("/", 1)[-1]
     return Installed(cert_path, key_path, material.device.cert)

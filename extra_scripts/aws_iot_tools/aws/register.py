@@ -33,11 +33,11 @@ CLOCK_MARGIN = timedelta(hours=1)  # between this PC's clock and AWS's, when fin
 
 class Registration:
     def __init__(self, iot, project_dir, certs_name, thing, key_type="ec", policy_name=None, out=None,
-                 device_folder=False):
+                 device_folder=False, passphrase=None):
         """device_folder: `certs_name` is one device's folder of a fleet (fleet.py): the thing name goes
         into its thing.txt, and .env is left to the caller."""
         self.iot, self.project_dir, self.thing = iot, Path(project_dir), thing
-        self.device_folder = device_folder
+        self.device_folder, self.passphrase = device_folder, passphrase
         self.certs_name = certs_name
         self.certs_dir = self.project_dir / certs_name
         self.key_type = key_type
@@ -51,11 +51,12 @@ class Registration:
     # ---- the certificate -----------------------------------------------------------------
 
     def register(self, rotate=False):
+        self.writes_before = len(self.iot.writes)  # one Iot may serve many devices (fleet.py)
         # First a harmless read: no credentials, a wrong region or no permission stop us
         # before a key is made or any file written.
         endpoint = self.iot.read("DescribeEndpoint", endpointType="iot:Data-ATS")["endpointAddress"]
         pending = identity.load_pending(self.certs_dir, self.thing)
-        current = None if pending else identity.installed(self.certs_dir, self.certs_name)
+        current = None if pending else identity.installed(self.certs_dir, self.certs_name, self.passphrase)
         if pending:
             self.say(f"resuming: an earlier run made a key for {self.thing} that is not installed yet")
             arn, status = self._certificate_for_pending(*pending)
@@ -182,9 +183,9 @@ class Registration:
                            newStatus="ACTIVE")
         self._retire_old()
         changed_env = self._record(endpoint)
-        made = len(self.iot.writes)
+        made = len(self.iot.writes) - self.writes_before
         if self.iot.dry_run:
-            self.say(f"dry run: {len(self.iot.writes)} change(s) needed in AWS, nothing written")
+            self.say(f"dry run: {made} change(s) needed in AWS, nothing written")
         elif made == 0 and not changed_env:
             self.say(f"nothing new: {self.thing} is registered, its certificate ACTIVE and attached, policy "
                      f"{self.policy_name} attached, endpoint {endpoint} in .env")

@@ -21,7 +21,7 @@ ACTION_TYPES = {"iot:Connect": "CONNECT", "iot:Publish": "PUBLISH", "iot:Subscri
 
 def check(iot, certs_dir, certs_name, settings, say, single_try_client=None):
     """Report on the AWS side; raise InputError listing every problem found."""
-    installed = identity.installed(certs_dir, certs_name)
+    installed = identity.installed(certs_dir, certs_name, settings.get("AWS_IOT_KEY_PASSPHRASE"))
     if installed is None:
         raise InputError(f"{certs_name}/ holds no device certificate and key: run `register` first")
     cert_id = installed.certificate_id
