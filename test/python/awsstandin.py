@@ -12,6 +12,9 @@ are applied inside this process, where ThreadedMotoServer serves requests:
 - Throttling: moto never throttles; `throttle(operation, times)` makes the backend answer
   ThrottlingException (HTTP 429, as AWS IoT does) that many times.
 - `fail_once(operation)`: one non-retryable error, for "a run stopped between two calls".
+- TestAuthorization: moto does not implement it (HTTP 500), as in an account without it.
+  `STANDIN.authorize = decide` makes it answer: decide(actionType, resource) -> "ALLOWED",
+  "EXPLICIT_DENY" or "IMPLICIT_DENY", to exercise the product's reading of AWS's answer.
 - `deny(operation)`: AccessDeniedException (HTTP 403) with AWS's message naming the IAM action.
   moto can enforce IAM itself (`moto.core.enable_iam_authentication`), but 5.2.5 then rejects
   every signed GET of the IoT API with SignatureDoesNotMatch and answers errors in XML.
@@ -19,6 +22,7 @@ are applied inside this process, where ThreadedMotoServer serves requests:
 
 import contextlib
 import datetime
+import json
 import socket
 
 from cryptography import x509
@@ -28,7 +32,9 @@ from cryptography.x509.oid import NameOID
 
 from moto.core import config as moto_config
 from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionResult
 from moto.iot import models as iot_models
+from moto.iot import responses as iot_responses
 from moto.server import ThreadedMotoServer
 
 REGION = "eu-west-1"
@@ -55,6 +61,7 @@ class StandIn:
     def __init__(self):
         self.ca_cert, self.ca_key = _new_ca()
         self.failures = {}  # operation -> [(exception factory), ...] still to raise
+        self.authorize = None  # TestAuthorization's decisions, or None: not implemented (moto's 500)
 
     @property
     def ca_pem(self):
@@ -131,6 +138,15 @@ def _install_corrections():
             endpoints[endpoint_type] = iot_models.FakeEndpoint(endpoint_type, self.region_name)
         return endpoints[endpoint_type]
 
+    def test_authorization(self):
+        if STANDIN.authorize is None:
+            raise NotImplementedError("TestAuthorization")  # moto's own answer: HTTP 500
+        infos = json.loads(self.body)["authInfos"]
+        return ActionResult({"authResults": [
+            {"authInfo": info, "authDecision": STANDIN.authorize(info["actionType"], info["resources"][0]),
+             "missingContextValues": []} for info in infos]})
+
+    iot_responses.IoTResponse.test_authorization = test_authorization
     backend.create_certificate_from_csr = create_certificate_from_csr
     backend.describe_endpoint = describe_endpoint
     for operation, method in (("CreateThing", "create_thing"), ("AttachThingPrincipal", "attach_thing_principal"),
@@ -163,6 +179,7 @@ def running_moto():
     finally:
         server.stop()
         STANDIN.failures.clear()
+        STANDIN.authorize = None
 
 
 def aws_environment(url):

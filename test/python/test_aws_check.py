@@ -59,6 +59,19 @@ def test_a_registered_project_passes(registered):
     assert "aws: ok" in result.stdout
 
 
+def test_test_authorization_answers_where_the_account_offers_it(registered):
+    project, env, _ = registered
+    telemetry = f"topic/devices/{THING}/telemetry"
+    STANDIN.authorize = lambda kind, resource: "IMPLICIT_DENY" if resource.endswith(telemetry) else "ALLOWED"
+    try:
+        result = check_aws(project, env)
+    finally:
+        STANDIN.authorize = None
+    assert "TestAuthorization answered" in result.stdout and "not checked by AWS" not in result.stdout
+    [line] = problems(result)
+    assert f"do not allow iot:Publish on {telemetry}" in line
+
+
 def test_inactive_certificate(registered):
     project, env, iot = registered
     iot.update_certificate(certificateId=cert_of(iot)["certificateId"], newStatus="INACTIVE")

@@ -60,6 +60,11 @@ def test_explicit_deny_wins_and_wildcards_match():
     assert not policy.allows(doc, "iot:Publish", f"{ARN}:topic/secret/x", "x")
 
 
+def test_policy_names_from_thing_names():
+    assert policy.policy_name_for("dev-1") == "dev-1-policy"
+    assert policy.policy_name_for("site:7_a") == "site_7_a-policy"
+
+
 @pytest.mark.parametrize("name,ok", [("dev-1", True), ("a:b_c-D9", True), ("x" * 128, True), ("x" * 129, False),
                                      ("", False), ("with space", False), ("a/b", False), ("näme", False)])
 def test_thing_names_follow_the_devices_rule(name, ok):

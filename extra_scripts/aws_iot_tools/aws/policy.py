@@ -37,6 +37,11 @@ def check_thing_name(name):
     return None
 
 
+def policy_name_for(thing):
+    """`<thing>-policy`; a ':' (allowed in thing names, not in policy names) becomes '_'."""
+    return re.sub(r"[^\w+=,.@-]", "_", thing) + "-policy"
+
+
 def device_topics(thing):
     """{'publish': [...], 'retain': [...], 'receive': [...], 'subscribe': [...]} for `thing`."""
     base = f"devices/{thing}"

@@ -42,7 +42,7 @@ class Registration:
         self.certs_dir = self.project_dir / certs_name
         self.key_type = key_type
         self.shared_policy = bool(policy_name)
-        self.policy_name = policy_name or f"{thing}-policy"
+        self.policy_name = policy_name or policy.policy_name_for(thing)
         self.out = out or sys.stdout
 
     def say(self, line):

@@ -95,10 +95,10 @@ def _test_authorization(client, arn, thing, base, wanted, say):
         say(f"aws: TestAuthorization is not available ({explain(error, 'TestAuthorization')}); "
             "not checked by AWS: the attached policies' text is checked here instead")
         return None
-    results = {}
-    for (action, resource), result in zip(asked, answer.get("authResults", [])):
-        results[(action, resource)] = result.get("authDecision") == "ALLOWED"
-    return results
+    decisions = {(result.get("authInfo", {}).get("actionType"), tuple(result.get("authInfo", {}).get("resources", []))):
+                 result.get("authDecision") for result in answer.get("authResults", [])}
+    say("aws: TestAuthorization answered for the device's requests")
+    return {(a, r): decisions.get((ACTION_TYPES[a], (f"{base}:{r}",))) == "ALLOWED" for a, r in asked}
 
 
 def _endpoint(iot, configured, region, say):
