@@ -94,7 +94,7 @@ def test_readme_iam_policy_lists_every_call_the_aws_verbs_make():
     import re
     from conftest import REPO
     sources = "".join((REPO / "extra_scripts" / "aws_iot_tools" / "aws" / name).read_text()
-                      for name in ("register.py", "verify.py"))
+                      for name in ("register.py", "verify.py", "fleet.py"))
     called = {f"iot:{op}" for op in re.findall(r'\b(?:read|write)\(\s*"(\w+)"', sources)} | {"iot:TestAuthorization"}
     readme = (REPO / "README.md").read_text()
     block = re.search(r'```json\n(\{\n  "Version".*?"EspAwsRegister".*?)\n```', readme, re.S).group(1)
@@ -131,3 +131,18 @@ def test_connection_and_sso_errors():
         EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), "CreateThing")
     assert "aws sso login" in explain(SSOTokenLoadError(error_msg="x"), "CreateThing")
     assert "no AWS credentials" in explain(NoCredentialsError(), "CreateThing")
+
+
+def test_policy_topics_are_the_ones_the_device_client_builds():
+    # The device's topics come from lib/aws_iot_core/src/aws_iot_topics.cpp: a change there
+    # must show up here, or registered devices would be disconnected by their policy.
+    import re
+    from conftest import REPO
+    source = (REPO / "lib" / "aws_iot_core" / "src" / "aws_iot_topics.cpp").read_text()
+    prefix = re.search(r'kPrefix\[\] = "([^"]+)"', source).group(1)
+    suffixes = dict(re.findall(r'case TopicKind::k(\w+): return AWS_IOT_TEXT\("([^"]+)"\)', source))
+    topic = {kind: f"{prefix}dev-1{suffix}" for kind, suffix in suffixes.items()}
+    topics = policy.device_topics("dev-1")
+    assert set(topics["publish"]) >= {topic["Telemetry"], topic["Status"]}
+    assert topics["retain"] == [topic["Status"]]
+    assert topic["Commands"] in topics["subscribe"] and topic["Commands"] in topics["receive"]
