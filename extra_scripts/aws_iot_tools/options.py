@@ -11,6 +11,7 @@ win over both.
 | custom_aws_iot_target       | AWS_IOT_TARGET       | from the platform  | esp8266 (DER for BearSSL) or esp32 (PEM for mbedTLS) |
 | custom_aws_iot_key_format   | AWS_IOT_KEY_FORMAT   | pkcs8              | private key encoding: pkcs8, or traditional (PKCS#1 RSA / SEC1 EC) |
 | custom_aws_iot_dev_key_type | AWS_IOT_DEV_KEY_TYPE | ec                 | key type of development certificates: ec (P-256) or rsa (2048) |
+| custom_aws_iot_check_aws    | AWS_IOT_CHECK_AWS    | no                 | yes: the iot-check target also asks AWS (check --aws; read in aws_iot.py) |
 
 Secrets are never options: WIFI_SSID, WIFI_PASSWORD, AWS_IOT_ENDPOINT,
 AWS_IOT_THING_NAME, NTP_SERVER and AWS_IOT_KEY_PASSPHRASE come from the
