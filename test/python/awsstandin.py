@@ -23,6 +23,7 @@ are applied inside this process, where ThreadedMotoServer serves requests:
 import contextlib
 import datetime
 import json
+import os
 import socket
 
 from cryptography import x509
@@ -169,14 +170,24 @@ def free_port():
 
 @contextlib.contextmanager
 def running_moto():
-    """moto's HTTP server on 127.0.0.1 with the corrections; yields its URL."""
+    """moto's HTTP server on 127.0.0.1 with the corrections; yields its URL. Meanwhile the process
+    environment holds the stand-in's settings and none of the developer's own AWS_* variables
+    (a profile or region of theirs must not reach the tests, nor their account)."""
     _install_corrections()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    url = f"http://127.0.0.1:{port}"
+    saved = {name: value for name, value in os.environ.items() if name.startswith("AWS_")}
+    for name in saved:
+        del os.environ[name]
+    os.environ.update(aws_environment(url))
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
+        for name in [n for n in os.environ if n.startswith("AWS_")]:
+            del os.environ[name]
+        os.environ.update(saved)
         server.stop()
         STANDIN.failures.clear()
         STANDIN.authorize = None
@@ -185,7 +196,8 @@ def running_moto():
 def aws_environment(url):
     """The environment boto3 needs to reach the stand-in, and nothing from the user's ~/.aws."""
     return {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": REGION,
-            "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
+            "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+            "AWS_EC2_METADATA_DISABLED": "true"}
 
 
 def reset(url):
