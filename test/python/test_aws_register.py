@@ -318,3 +318,45 @@ def test_a_certificate_unknown_to_aws_is_reported(tmp_path, aws):
     Identity(kind="ec").write_aws_style(project / "certs", with_ca=False)
     line = one_line_error(register(project, aws, "--thing", THING))
     assert "is not registered in AWS IoT" in line and "--region" in line
+
+
+def test_a_crash_between_writing_the_certificate_and_moving_the_key(tmp_path, aws, iot, monkeypatch):
+    # certs/ holds the new certificate, the key is still pending: the rerun finishes the move.
+    from aws_iot_tools.aws import identity
+    from aws_iot_tools.aws.register import Registration
+    from aws_iot_tools.aws.session import Iot, iot_client
+    project = tmp_path / "proj"
+    real_replace = identity.os.replace
+
+    def crash(source, target):
+        if str(source).endswith(f"{THING}-private.pem.key"):
+            raise KeyboardInterrupt("power cut")
+        return real_replace(source, target)
+    monkeypatch.setattr(identity.os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        Registration(Iot(iot_client(), say=lambda line: None), project, "certs", THING).register()
+    monkeypatch.setattr(identity.os, "replace", real_replace)
+    assert len(list((project / "certs").glob("*-certificate.pem.crt"))) == 1
+    assert not list((project / "certs").glob("*-private.pem.key"))
+
+    resumed = register(project, aws, "--thing", THING)
+
+    assert resumed.returncode == 0, resumed.stderr
+    _, _, cert, key = installed_identity(project)
+    assert identity.same_key(cert, key)
+    assert aws_state(iot)["certificates"] == [(identity.certificate_id(cert), "ACTIVE")]
+
+
+def test_an_interrupted_rotation_is_finished_by_a_plain_rerun(tmp_path, aws, iot):
+    from aws_iot_tools.aws import identity
+    project = tmp_path / "proj"
+    assert register(project, aws, "--thing", THING).returncode == 0
+    old_id = identity.certificate_id(installed_identity(project)[2])
+    STANDIN.fail_once("UpdateCertificate")  # the new certificate's activation
+
+    assert "UpdateCertificate" in one_line_error(register(project, aws, "--thing", THING, "--rotate"))
+    new_id = identity.certificate_id(installed_identity(project)[2])
+    assert dict(aws_state(iot)["certificates"]) == {old_id: "ACTIVE", new_id: "INACTIVE"}  # the board still works
+
+    assert register(project, aws, "--thing", THING).returncode == 0
+    assert dict(aws_state(iot)["certificates"]) == {old_id: "INACTIVE", new_id: "ACTIVE"}
