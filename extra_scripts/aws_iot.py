@@ -156,6 +156,8 @@ def cli_action(*argv):
             install_requirements(env, AWS_REQUIREMENTS)
         if argv[0] == "dev-certs":
             extra = ["--key-type", opts.dev_key_type]
+        elif argv[0] == "register":  # this env's custom_aws_iot_certs_dir
+            extra = ["--env", env.subst("$PIOENV")]
         elif argv[0] == "probe":
             extra = ["--target", opts.target, "--data-dir", opts.data_dir or env.subst("$PROJECT_DATA_DIR")]
         status = main([*argv, "--project-dir", env.subst("$PROJECT_DIR"), *extra])

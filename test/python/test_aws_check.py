@@ -132,14 +132,15 @@ def test_platformio_targets_register_and_check_aws(tmp_path, moto_url, monkeypat
     env = {**awsstandin.aws_environment(moto_url), "AWS_EC2_METADATA_DISABLED": "true",
            "AWS_IOT_THING_NAME": THING}
     project = ph.write_project(tmp_path / "p", {"esp8266": ph.env_options(
-        "espressif8266", extra_scripts=[ph.plugin_extra_script()], custom_aws_iot_check_aws="yes")},
+        "espressif8266", extra_scripts=[ph.plugin_extra_script()], custom_aws_iot_check_aws="yes",
+        custom_aws_iot_certs_dir="identity")},
         sources={"main.c": "int main(void) { return 0; }\n"})
 
     registered = ph.run_pio(project, "run", "-t", "iot-register", env=env)
 
     assert registered.returncode == 0, ph.output(registered)
     assert f"done: {THING} registered" in registered.stdout
-    assert len(list((project / "certs").glob("*-private.pem.key"))) == 1
+    assert len(list((project / "identity").glob("*-private.pem.key"))) == 1  # the env's certs folder
     checked = ph.run_pio(project, "run", "-t", "iot-check", env=env)
     assert checked.returncode == 0, ph.output(checked)
     assert "aws: ok, AWS will accept this device" in checked.stdout
