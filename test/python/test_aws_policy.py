@@ -34,6 +34,8 @@ def test_per_thing_policy_allows_exactly_the_device_clients_topics():
     ("iot:Subscribe", "topicfilter/devices/#", False),
     ("iot:Receive", "topic/devices/dev-1/commands", True),
     ("iot:DeleteThing", "thing/dev-1", False),
+    ("iot:Publish", "topic/devices/dev-1/probe", True),  # the PC probe's round trip
+    ("iot:Subscribe", "topicfilter/devices/dev-1/probe", True),
 ])
 @pytest.mark.parametrize("shared", [False, True])
 def test_the_policy_allows_the_device_and_nothing_else(action, resource, allowed, shared):
@@ -146,3 +148,6 @@ def test_policy_topics_are_the_ones_the_device_client_builds():
     assert set(topics["publish"]) >= {topic["Telemetry"], topic["Status"]}
     assert topics["retain"] == [topic["Status"]]
     assert topic["Commands"] in topics["subscribe"] and topic["Commands"] in topics["receive"]
+    from aws_iot_tools import probe
+    probe_topic = probe.default_topic("dev-1")
+    assert all(probe_topic in topics[kind] for kind in ("publish", "subscribe", "receive"))

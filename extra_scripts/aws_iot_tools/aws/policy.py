@@ -3,7 +3,10 @@
 The device (src/main.cpp, lib/aws_iot_core/src/aws_iot_topics.*) connects with client id =
 thing name, publishes devices/<thing>/telemetry and devices/<thing>/status (retained
 "online", and a retained "offline" last will), subscribes to devices/<thing>/commands;
-the device library's shadow example uses the thing's classic Device Shadow topics.
+the device library's shadow example uses the thing's classic Device Shadow topics. One more
+topic, devices/<thing>/probe, is for `probe` (aws_iot_tools/probe.py): it connects from the PC
+with the device's own files and does a publish/subscribe round trip there, so it must be
+allowed for the probe to tell a policy problem from a working setup.
 
 Two shapes, one function:
 - per thing (default, policy `<thing>-policy`): the thing name written into every ARN;
@@ -47,11 +50,12 @@ def device_topics(thing):
     base = f"devices/{thing}"
     shadow = f"$aws/things/{thing}/shadow"
     answers = [f"{shadow}/{a}" for a in SHADOW_ANSWERS]
+    probe = f"{base}/probe"
     return {
-        "publish": [f"{base}/telemetry", f"{base}/status"] + [f"{shadow}/{r}" for r in SHADOW_REQUESTS],
+        "publish": [f"{base}/telemetry", f"{base}/status"] + [f"{shadow}/{r}" for r in SHADOW_REQUESTS] + [probe],
         "retain": [f"{base}/status"],  # "online" and the last will are retained
-        "receive": [f"{base}/commands"] + answers,
-        "subscribe": [f"{base}/commands"] + answers,
+        "receive": [f"{base}/commands"] + answers + [probe],
+        "subscribe": [f"{base}/commands"] + answers + [probe],
     }
 
 
