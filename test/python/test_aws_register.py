@@ -360,3 +360,16 @@ def test_an_interrupted_rotation_is_finished_by_a_plain_rerun(tmp_path, aws, iot
 
     assert register(project, aws, "--thing", THING).returncode == 0
     assert dict(aws_state(iot)["certificates"]) == {old_id: "INACTIVE", new_id: "ACTIVE"}
+
+
+def test_rsa_key_on_request(tmp_path, aws, iot):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from aws_iot_tools.aws import identity
+    project = tmp_path / "proj"
+    result = register(project, aws, "--thing", THING, "--key-type", "rsa")
+    assert result.returncode == 0, result.stderr
+    _, _, cert, key = installed_identity(project)
+    assert isinstance(key, rsa.RSAPrivateKey) and key.key_size == 2048 and identity.same_key(cert, key)
+    prepared = run_cli("prepare", "--project-dir", project, "--target", "esp8266")
+    assert prepared.returncode == 0, prepared.stderr
+    assert "RSA-2048" in prepared.stdout
