@@ -7,12 +7,14 @@ Under PlatformIO this file only declares: reading it does no work, so `pio run -
 and `-t idedata` need no secrets. The work happens in SCons actions:
 - secrets.h in $BUILD_DIR/aws_iot/, on the include path; compiled code that includes it
   depends on it through SCons's scanner, and it changes only when a value changes;
-- the board's files in data/ (part of the default build, and always before
-  buildfs / uploadfs, since the image is built from that folder);
+- the board's files in data/ (part of the default build and of upload, and always before
+  buildfs / uploadfs, since the image is built from that folder); only the image needs an
+  identity: a firmware build without one says so in one line;
 - custom targets iot-prepare, iot-check, iot-dev-certs, iot-broker, iot-probe, iot-register.
 The logic lives in aws_iot_tools/, which never imports SCons. Options: aws_iot_tools/options.py.
 """
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -55,7 +57,7 @@ if __name__ == "__main__":
 Import("env")  # noqa: F821 - provided by SCons
 
 from SCons.Errors import UserError  # noqa: E402
-from SCons.Script import COMMAND_LINE_TARGETS  # noqa: E402
+from SCons.Script import COMMAND_LINE_TARGETS, DefaultEnvironment  # noqa: E402
 
 from aws_iot_tools import options, secrets, targets  # noqa: E402  (light: no cryptography)
 from aws_iot_tools.errors import InputError  # noqa: E402
@@ -125,10 +127,18 @@ def reporter():
 
 @reported
 def prepare_step(target, source, env):
-    """The build's step: also writes a stamp listing the outputs, so SCons can skip it next time."""
+    """The build's step: also writes a stamp listing the outputs, so SCons can skip it next time.
+
+    The firmware needs nothing from certs/: only a build of the filesystem image requires an identity.
+    """
     from aws_iot_tools import commands
     from aws_iot_tools.writer import write_if_changed
-    plan = commands.prepare(make_job(env), reporter())
+    image_wanted = bool(set(FILESYSTEM_TARGETS) & set(COMMAND_LINE_TARGETS))
+    plan = commands.prepare(make_job(env), reporter(), identity_optional=not image_wanted)
+    if plan is None:  # no identity: no stamp, so every build says so until there is one
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(str(target[0]))
+        return
     listing = "".join(f"{o.name} {hashlib.sha256(o.data).hexdigest()}\n" for o in plan.outputs)
     write_if_changed(str(target[0]), listing.encode())
 
@@ -181,7 +191,8 @@ def declare(env):
     header = env.Command(os.path.join(work_dir, "secrets.h"), env.Value(settings_hash),
                          env.VerboseAction(write_secrets_header, "Generating secrets.h"))
     env.Precious(header)  # rewritten only when the text changes, so its mtime means something
-    env.Append(CPPPATH=[work_dir])
+    env.Replace(AWS_IOT_INCLUDE_DIR=[work_dir])
+    env.AppendUnique(CPPPATH=[work_dir])
 
     certs_dir = os.path.join(project_dir, opts.certs_dir)
     inputs = sorted(os.path.join(certs_dir, n) for n in _list(certs_dir))
@@ -195,7 +206,11 @@ def declare(env):
     env.Depends(env.Dir(data_dir), prepared)
     # Through an always-built alias: no "is up to date" line on no-op builds, yet the step
     # itself runs only when its inputs change.
-    env.Default(env.AlwaysBuild(env.Alias("aws_iot_files", prepared)))
+    files = env.AlwaysBuild(env.Alias("aws_iot_files", prepared))
+    env.Default(files)
+    # `upload` builds the firmware, not the default targets: check certs/ there too, so a broken
+    # identity stops it and an absent one is said, as for `pio run`.
+    env.Depends(env.Alias("upload"), files)
     if set(FILESYSTEM_TARGETS) & set(COMMAND_LINE_TARGETS):
         env.AlwaysBuild(prepared)  # the image must hold the current files, whatever SCons remembers
 
@@ -227,7 +242,35 @@ def _list(folder):
         return []
 
 
-# `pio run -t clean` stops right after the pre: scripts: nothing to declare or install for it.
-if not env.IsCleanTarget():  # noqa: F821
-    install_requirements(env)  # noqa: F821
-    declare(env)  # noqa: F821
+def load(env, project_sources_env):
+    """Declare everything once per project, whether loaded as a `pre:` script, a library, or both.
+
+    As a library (`build.extraScript` of library.json, run inside BuildProgram()) `env` is the
+    library's clone of the project's environment: targets and PROJECT_DATA_DIR belong on the
+    project's own (DefaultEnvironment), or they would be unlisted and ignored by the builders,
+    and the include path of secrets.h on the clone that compiles the project's src/.
+    """
+    project_env = DefaultEnvironment()
+    if project_env.get("AWS_IOT_PLUGIN_LOADED"):
+        return  # a pre: script already declared everything (its include path reaches the clones)
+    project_env["AWS_IOT_PLUGIN_LOADED"] = True
+    # `pio run -t clean` stops right after the pre: scripts: nothing to declare or install for it.
+    if project_env.IsCleanTarget():
+        return
+    install_requirements(project_env)
+    declare(project_env)
+    for clone in (env, project_sources_env):
+        if clone is not None and clone is not project_env:
+            clone.AppendUnique(CPPPATH=project_env["AWS_IOT_INCLUDE_DIR"])
+
+
+def exported_project_sources_env():
+    """PlatformIO's `projenv` (compiles src/) once it exists: only when loaded as a library."""
+    try:
+        Import("projenv")  # noqa: F821
+    except Exception:  # SCons's UserError: not exported yet, so this is a pre: script
+        return None
+    return projenv  # noqa: F821
+
+
+load(env, exported_project_sources_env())  # noqa: F821

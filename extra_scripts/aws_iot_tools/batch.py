@@ -3,7 +3,9 @@
     python3 extra_scripts/aws_iot.py batch DEVICES_DIR --out OUT_DIR [--target esp8266|esp32]
                                            [--key-format pkcs8|traditional] [--jobs N]
 
-Each subfolder of DEVICES_DIR holds one device's PEM files, as downloaded from AWS IoT;
+Each subfolder of DEVICES_DIR holds one device's PEM files, as downloaded from AWS IoT,
+and optionally its thing name in `thing.txt` (see identity/thing.py; AWS_IOT_THING_NAME is
+not used here, since one name for every device would have them knock each other off);
 its outputs go to OUT_DIR/<device name>/ with the same names, bytes and validation as
 `prepare` (this module only fans provision.prepare out over worker processes). A
 failing device is reported in one line and the others go on; the exit status is 1
@@ -179,6 +181,11 @@ def main(args, environ=None, out=None, err=None):
     target = opts.target or "esp8266"
     # The same settings as `prepare` run here: the environment over ./.env (endpoint, passphrase).
     settings = secrets.read_settings(".", environ)
+    # One name for every device would have them knock each other off AWS IoT: each device's
+    # name comes from its own folder's thing.txt, never from the environment.
+    if settings.pop("AWS_IOT_THING_NAME", None):
+        print("warning: AWS_IOT_THING_NAME is not used by batch: put each device's thing name in "
+              f"{devices_dir}/<device name>/thing.txt", file=err)
     jobs = make_jobs(devices, out_dir, target, opts.key_format, settings)
     workers = args.jobs if args.jobs and args.jobs > 0 else (os.cpu_count() or 1)
     workers = max(1, min(workers, len(jobs)))

@@ -129,6 +129,11 @@ def run_dev_certs(args, environ, out):
     return EXIT_OK
 
 
+def console():
+    """The `espaws` command (pyproject's console script) and `python -m espaws`."""
+    sys.exit(main())
+
+
 def main(argv=None, environ=None, out=None, err=None):
     environ = os.environ if environ is None else environ
     out, err = out or sys.stdout, err or sys.stderr

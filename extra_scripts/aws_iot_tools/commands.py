@@ -3,6 +3,7 @@
 import sys
 
 from . import provision, secrets
+from .errors import NoIdentity
 from .hygiene import tracked_secrets
 
 
@@ -40,9 +41,22 @@ def check(job, reporter):
     return result
 
 
-def prepare(job, reporter):
-    """Validate, then write the board's files. Raises InputError before writing anything."""
-    result, written = provision.prepare(job)
+def prepare(job, reporter, identity_optional=False):
+    """Validate, then write the board's files. Raises InputError before writing anything.
+
+    With identity_optional (a firmware build: nothing of certs/ goes into the firmware), a
+    certs folder with no identity at all is reported in one line, nothing is written, and
+    None is returned; an identity that is there and broken still raises.
+    """
+    try:
+        result, written = provision.prepare(job)
+    except NoIdentity:
+        if not identity_optional:
+            raise
+        reporter.info(f"{job.shown(job.certs_dir)}/ holds no device identity: building the firmware only; the "
+                      "filesystem image will need one (`pio run -t iot-dev-certs` for a first try, or the "
+                      "`register` verb with AWS IoT)")
+        return None
     reporter.findings(result.findings)
     reporter.info(provision.describe_outputs(job, written))
     return result

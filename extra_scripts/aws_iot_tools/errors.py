@@ -12,3 +12,9 @@ class InputError(Exception):
             problems = [problems]
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class NoIdentity(InputError):
+    """The certs folder holds no device identity at all: missing, empty, or only CA certificates
+    and files that are not PEM (certs/README.md). A normal state where nothing writes the image
+    (a CI runner building firmware), unlike an identity that is there and broken."""

@@ -16,10 +16,12 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .errors import InputError
+from .errors import InputError, NoIdentity
 
 PEM_SUFFIXES = (".pem", ".crt", ".cer", ".key")
 _BOM = b"\xef\xbb\xbf"
+FIRST_IDENTITY_HINT = ("(or, for a first try, run `pio run -t iot-dev-certs` for development certificates, "
+                       "or the `register` verb for a thing registered with AWS IoT)")
 _BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\n(.*?)-----END ([A-Z0-9 ]+)-----", re.S)
 _KEY_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY")
 _IGNORED_LABELS = {
@@ -70,15 +72,17 @@ def public_der(public_key):
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def load_folder(folder, display_root, passphrase=None):
-    """Classify the top-level files of `folder`; raise InputError listing every problem."""
+def load_folder(folder, display_root, passphrase=None, skip=()):
+    """Classify the top-level files of `folder` except those named in `skip`; raise InputError
+    listing every problem, NoIdentity when there is no device certificate and no private key."""
     folder = Path(folder)
     shown = display_root.rstrip("/")
     if not folder.is_dir():
-        raise InputError(f"{shown}/: folder not found: put the PEM files from AWS IoT there "
-                         "(or run `pio run -t iot-dev-certs` for development certificates)")
+        raise NoIdentity(f"{shown}/: folder not found: put the PEM files from AWS IoT there "
+                         f"{FIRST_IDENTITY_HINT}")
     certs, keys, notes, problems = [], [], [], []
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+    for path in sorted(p for p in folder.iterdir()
+                       if p.is_file() and not p.name.startswith(".") and p.name not in skip):
         name = f"{shown}/{path.name}"
         blocks, problem = _pem_blocks(path.read_bytes())
         if problem:
@@ -182,6 +186,9 @@ def _unique_certs(certs):
 
 def _sort(certs, keys, notes, shown):
     certs = _unique_certs(certs)
+    if not keys and all(c.is_ca for c in certs):
+        raise NoIdentity(f"{shown}/: no private key found, nor a device certificate: add the certificate and "
+                         f"the <id>-private.pem.key file from AWS IoT {FIRST_IDENTITY_HINT}")
     if not keys:
         raise InputError(f"{shown}/: no private key found: add the <id>-private.pem.key file "
                          "downloaded with the device certificate")

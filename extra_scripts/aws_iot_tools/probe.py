@@ -109,11 +109,22 @@ def probe(project_dir, target=None, endpoint=None, *, client_id=None, topic=None
     project_dir = Path(project_dir)
     settings = _settings(project_dir, os.environ if environ is None else environ)
     parsed = resolve_endpoint(endpoint or settings.get("AWS_IOT_ENDPOINT"))
-    files = data_files(data_dir or project_dir / "data", target)
+    data_dir = Path(data_dir or project_dir / "data")
+    files = data_files(data_dir, target)
     return run_probe(files, parsed.host, parsed.port,
-                     client_id=client_id or settings.get("AWS_IOT_THING_NAME") or DEFAULT_CLIENT_ID,
+                     client_id=client_id or default_client_id(data_dir, settings),
                      topic=topic, timeout_s=timeout_s,
                      build_dir=build_dir or native.default_build_dir(project_dir), library=library)
+
+
+def default_client_id(data_dir, settings):
+    """As the device chooses: the image's thing.txt, else AWS_IOT_THING_NAME, else a fixed id."""
+    from .identity import thing
+    try:
+        name, problem = thing.from_file((Path(data_dir) / thing.FILE_NAME).read_bytes())
+    except OSError:
+        name, problem = None, "absent"
+    return (name if not problem else None) or settings.get("AWS_IOT_THING_NAME") or DEFAULT_CLIENT_ID
 
 
 def resolve_endpoint(text):
@@ -247,7 +258,7 @@ def add_arguments(parser):
                         help="which board's files and TLS library (default: what data/ holds)")
     parser.add_argument("--data-dir", help="folder with the board's files (default: <project>/data)")
     parser.add_argument("--endpoint", help="host or host:port (default: AWS_IOT_ENDPOINT, port 8883)")
-    parser.add_argument("--client-id", help="MQTT client id (default: AWS_IOT_THING_NAME)")
+    parser.add_argument("--client-id", help="MQTT client id (default: data/thing.txt, else AWS_IOT_THING_NAME)")
     parser.add_argument("--topic", help="topic to subscribe and publish to (default: devices/<client id>/probe)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
                         help="seconds allowed for each step (default 10)")
@@ -260,13 +271,13 @@ def main(args):
     settings = _settings(project_dir, os.environ)
     try:
         parsed = resolve_endpoint(args.endpoint or settings.get("AWS_IOT_ENDPOINT"))
-        files = data_files(project_dir / (args.data_dir or "data"), args.target)
+        data_dir = project_dir / (args.data_dir or "data")
+        files = data_files(data_dir, args.target)
     except ProbeSetupError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     outcome = run_probe(files, parsed.host, parsed.port,
-                        client_id=(args.client_id or settings.get("AWS_IOT_THING_NAME")
-                                   or DEFAULT_CLIENT_ID),
+                        client_id=args.client_id or default_client_id(data_dir, settings),
                         topic=args.topic, timeout_s=args.timeout,
                         build_dir=native.default_build_dir(project_dir))
     for line in describe(outcome, files, parsed.host, parsed.port):

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from . import amazon_roots, checks, pki, targets, writer
 from .endpoint import parse as parse_endpoint
-from .errors import InputError
+from .errors import InputError, NoIdentity
+from .identity import thing
 from .pki import Certificate
 
 FILESYSTEMS = {"littlefs": "LittleFS", "spiffs": "SPIFFS"}
@@ -63,9 +64,15 @@ def plan(job):
             endpoint = parse_endpoint(job.settings["AWS_IOT_ENDPOINT"])
         except ValueError as error:
             findings.errors.append(str(error))
+    thing_name, thing_source, thing_problems = thing.resolve(job.certs_dir, job.shown(job.certs_dir), job.settings)
+    findings.errors += thing_problems
     try:
         material = pki.load_folder(job.certs_dir, job.shown(job.certs_dir),
-                                   job.settings.get("AWS_IOT_KEY_PASSPHRASE"))
+                                   job.settings.get("AWS_IOT_KEY_PASSPHRASE"), skip=(thing.FILE_NAME,))
+    except NoIdentity as error:
+        if findings.errors:  # other mistakes stay errors, even where an identity is optional
+            raise InputError(findings.errors + error.problems) from None
+        raise
     except InputError as error:
         raise InputError(findings.errors + error.problems) from None
     findings.infos += material.notes
@@ -80,6 +87,9 @@ def plan(job):
         raise InputError(findings.errors)
     outputs = targets.render(job.target, material.device.cert, material.key.key,
                              [a.cert for a in anchors], job.key_format)
+    if thing_name:
+        outputs.append(thing.output(thing_name))
+        findings.infos.append(f"thing name from {thing_source}: written to {thing.FILE_NAME}")
     return Plan(outputs=outputs, findings=findings, material=material, anchors=anchors)
 
 

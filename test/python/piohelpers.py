@@ -166,6 +166,37 @@ def env_options(platform: str = "espressif8266", *,
     return result
 
 
+def library_uri(path: os.PathLike | str) -> str:
+    """`lib_deps = symlink:///abs/path`: PlatformIO installs a library folder with no network."""
+    return "symlink://" + str(Path(path).resolve())
+
+
+# The one place where the tests stand in for the registry's PubSubClient: the repository's
+# library.json depends on knolleary/PubSubClient@2.8, which PlatformIO would download. A
+# package folder whose .piopm names that owner, name and version counts as installed (a
+# symlinked copy does not satisfy an owner-qualified requirement). It holds no code: the
+# stand-in platforms compile nothing of the device library that needs PubSubClient.
+PUBSUBCLIENT_VERSION = "2.8.0"
+
+
+def provide_pubsubclient(project_dir: os.PathLike | str, env_name: str) -> Path:
+    folder = Path(project_dir) / ".pio" / "libdeps" / env_name / "PubSubClient"
+    (folder / "src").mkdir(parents=True, exist_ok=True)
+    (folder / "library.json").write_text(json.dumps(
+        {"name": "PubSubClient", "version": PUBSUBCLIENT_VERSION, "frameworks": "*", "platforms": "*"}))
+    (folder / ".piopm").write_text(json.dumps({
+        "type": "library", "name": "PubSubClient", "version": PUBSUBCLIENT_VERSION,
+        "spec": {"owner": "knolleary", "id": None, "name": "PubSubClient",
+                 "requirements": None, "uri": None},
+    }))
+    return folder
+
+
+def snapshot_tree(folder: os.PathLike | str) -> dict[str, bytes]:
+    folder = Path(folder)
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def plugin_extra_script() -> str:
     """The `pre:` entry that loads the repository's extra_scripts/aws_iot.py."""
     return "pre:%s" % PLUGIN_SCRIPT

@@ -148,3 +148,28 @@ def test_importing_the_verb_does_not_import_cryptography():
     done = subprocess.run([sys.executable, "-c", code, str(REPO / "extra_scripts")], capture_output=True,
                           text=True, env=clean_environ(), check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_thing_name_comes_from_each_device_folder(tmp_path):
+    devices = write_devices(tmp_path / "devices", count=3)
+    (devices / "thing-00" / "thing.txt").write_bytes(b"kitchen-00\r\n")  # as Notepad saves it
+    (devices / "thing-01" / "thing.txt").write_bytes(b"hall_01")
+    out = tmp_path / "out"
+    result = run_cli("batch", devices, "--out", out, "--jobs", "2", env={"AWS_IOT_THING_NAME": "one-for-all"})
+    assert result.returncode == 0, result.stderr
+    assert (out / "thing-00" / "thing.txt").read_bytes() == b"kitchen-00"
+    assert (out / "thing-01" / "thing.txt").read_bytes() == b"hall_01"
+    assert not (out / "thing-02" / "thing.txt").exists()  # no file: the folder name is not used
+    assert "warning: AWS_IOT_THING_NAME is not used by batch" in result.stderr
+    assert "thing.txt: ignored" not in result.stderr  # thing.txt is read, not skipped as a stray file
+    # Removed with the device's thing.txt; a bad one fails that device alone, in one line.
+    (devices / "thing-00" / "thing.txt").unlink()
+    (devices / "thing-01" / "thing.txt").write_text("hall 01\nsecond line\n")
+    before = contents(out)
+    result = run_cli("batch", "devices", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 1
+    assert not (out / "thing-00" / "thing.txt").exists()
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == ["error: thing-01: devices/thing-01/thing.txt: holds more than one line: write only the thing "
+                      "name into it"]
+    assert contents(out)["thing-01/thing.txt"] == before["thing-01/thing.txt"]

@@ -15,5 +15,6 @@ def test_demo_round_trips_through_bearssl_and_mbedtls(tmp_path):
     assert result.stdout.count("round trip       ok") == 2
     assert "broker stopped" in result.stdout
     assert sorted(p.name for p in (tmp_path / "demo" / "data").iterdir()) == [
-        "ca.der", "ca.pem", "cert.der", "cert.pem", "private.der", "private.pem"]
+        "ca.der", "ca.pem", "cert.der", "cert.pem", "private.der", "private.pem", "thing.txt"]
+    assert (tmp_path / "demo" / "data" / "thing.txt").read_bytes() == b"demo-thing"
     assert '#define AWS_IOT_ENDPOINT "localhost:' in (tmp_path / "demo" / "secrets.h").read_text()

@@ -253,3 +253,136 @@ def test_probe_target_round_trip_against_a_local_broker(tmp_path):
         result = pio(project, "-t", "iot-probe", env={"AWS_IOT_ENDPOINT": f"localhost:{running.port}"})
     assert result.returncode == 0, ph.output(result)
     assert "through BearSSL" in result.stdout and "round trip       ok" in result.stdout
+
+
+# ---- Firmware without an identity (a CI runner, a fresh clone) ---------------------------------
+
+NO_IDENTITY_LINE = ("aws_iot: certs/ holds no device identity: building the firmware only; the filesystem "
+                    "image will need one (`pio run -t iot-dev-certs` for a first try")
+CERTS_README = "Put the PEM files AWS IoT Core gave you here.\n"  # as the template commits it
+
+
+def two_board_project(tmp_path):
+    return ph.write_project(tmp_path / "fresh", {"esp8266": plugin_env(), "esp32": plugin_env("espressif32")},
+                            sources={"main.c": MAIN, "secrets_user.c": USES_SECRETS},
+                            files={"certs/README.md": CERTS_README})
+
+
+def lines_with(text, fragment):
+    return [line for line in text.splitlines() if fragment in line]
+
+
+def test_fresh_clone_builds_firmware_for_every_env_and_refuses_the_image(tmp_path):
+    project = two_board_project(tmp_path)
+    for env_name in ("esp8266", "esp32"):
+        result = pio(project, "-e", env_name, env=SECRETS)
+        assert result.returncode == 0, ph.output(result)
+        assert len(lines_with(ph.output(result), NO_IDENTITY_LINE)) == 1
+        assert (ph.build_dir(project, env_name) / "firmware.bin").exists()
+        assert "Traceback" not in ph.output(result) and "warning" not in ph.output(result).lower()
+    assert sorted(p.name for p in (project / "data").iterdir()) == []  # nothing written
+    again = pio(project, "-e", "esp8266", env=SECRETS)
+    assert ph.compiled_files(again) == []  # a no-op build, still saying what the image will need
+    assert len(lines_with(again.stdout, NO_IDENTITY_LINE)) == 1
+    upload = pio(project, "-e", "esp8266", "-t", "upload", env=SECRETS)
+    assert upload.returncode == 0, ph.output(upload)
+    assert ph.uploaded_path(project, "esp8266", "firmware.bin").exists()
+    assert len(lines_with(ph.output(upload), NO_IDENTITY_LINE)) == 1
+    for target in ("buildfs", "uploadfs", "iot-prepare"):
+        refused = pio(project, "-e", "esp32", "-t", target, env=SECRETS)
+        assert refused.returncode != 0, target
+        text = ph.output(refused)
+        assert len(lines_with(text, "aws_iot: certs/: no private key found, nor a device certificate")) == 1
+        assert "iot-dev-certs" in text and "Traceback" not in text and 'File "' not in text
+    assert not ph.fs_image_path(project, "esp32").exists()
+    assert sorted(p.name for p in (project / "data").iterdir()) == []
+    Identity().write_aws_style(project / "certs", with_ca=False)  # the identity arrives: data/ is written
+    result = pio(project, "-e", "esp8266", env=SECRETS)
+    assert result.returncode == 0, ph.output(result)
+    assert NO_IDENTITY_LINE not in result.stdout and (project / "data" / "cert.der").exists()
+
+
+def test_absent_certs_folder_and_a_ca_alone_are_no_identity(tmp_path):
+    project = two_board_project(tmp_path)
+    import shutil
+    shutil.rmtree(project / "certs")
+    result = pio(project, "-e", "esp8266", env=SECRETS)
+    assert result.returncode == 0, ph.output(result)
+    assert len(lines_with(result.stdout, NO_IDENTITY_LINE)) == 1
+    refused = pio(project, "-e", "esp8266", "-t", "buildfs", env=SECRETS)
+    assert refused.returncode != 0 and "aws_iot: certs/: folder not found" in ph.output(refused)
+    # A public CA (AmazonRootCA1.pem may be committed) is still no identity, and is checked.
+    ca_only = Identity().write_aws_style(project / "certs")
+    for path in ca_only.iterdir():
+        if path.name != "AmazonRootCA1.pem":
+            path.unlink()
+    assert pio(project, "-e", "esp8266", env=SECRETS).returncode == 0
+    (project / "certs" / "AmazonRootCA1.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n")
+    broken = pio(project, "-e", "esp8266", env=SECRETS)
+    assert broken.returncode != 0
+    assert "aws_iot: certs/AmazonRootCA1.pem: a PEM block has no END line" in ph.output(broken)
+
+
+def test_broken_or_partial_identity_still_stops_the_firmware_build(project):
+    assert pio(project, env=SECRETS).returncode == 0
+    before = snapshot(project / "data")
+    cert = project / "certs" / "a1b2c3d4e5-certificate.pem.crt"
+    good = cert.read_bytes()
+    cert.write_bytes(good[: len(good) // 2])  # truncated download
+    result = pio(project, env=SECRETS)
+    assert result.returncode != 0
+    assert "aws_iot: certs/a1b2c3d4e5-certificate.pem.crt: a PEM block has no END line" in ph.output(result)
+    assert NO_IDENTITY_LINE not in ph.output(result)
+    upload = pio(project, "-t", "upload", env=SECRETS)
+    assert upload.returncode != 0 and "a PEM block has no END line" in ph.output(upload)
+    assert not ph.uploaded_path(project, "esp8266", "firmware.bin").exists()
+    cert.write_bytes(good)
+    (project / "certs" / "a1b2c3d4e5-private.pem.key").unlink()  # a certificate without its key
+    result = pio(project, env=SECRETS)
+    assert result.returncode != 0
+    assert "aws_iot: certs/: no private key found: add the <id>-private.pem.key" in ph.output(result)
+    assert snapshot(project / "data") == before
+
+
+def test_firmware_without_identity_still_needs_wifi_and_endpoint(tmp_path):
+    project = two_board_project(tmp_path)
+    result = pio(project, "-e", "esp8266", env={"WIFI_SSID": "x", "WIFI_PASSWORD": "y"})
+    assert result.returncode != 0
+    assert "aws_iot: missing AWS_IOT_ENDPOINT" in ph.output(result)
+
+
+def test_image_needs_no_wifi_or_endpoint(tmp_path):
+    """What the project's own workflow relies on: buildfs with development certificates, no secrets."""
+    project = ph.write_project(tmp_path / "p", {"esp8266": plugin_env(custom_aws_iot_certs_dir="dev-certs")},
+                               sources={"main.c": MAIN, "secrets_user.c": USES_SECRETS})
+    assert pio(project, "-t", "iot-dev-certs").returncode == 0
+    result = pio(project, "-t", "buildfs")
+    assert result.returncode == 0, ph.output(result)
+    assert "cert.der" in ph.read_littlefs_image(ph.fs_image_path(project, "esp8266"))
+
+
+# ---- The per-device thing name in the image ---------------------------------------------------
+
+def test_thing_name_is_written_to_the_image_and_removed_when_unset(project):
+    result = pio(project, "-t", "buildfs", env={"AWS_IOT_THING_NAME": "kitchen-sensor:1"})
+    assert result.returncode == 0, ph.output(result)
+    assert (project / "data" / "thing.txt").read_bytes() == b"kitchen-sensor:1"
+    assert ph.read_littlefs_image(ph.fs_image_path(project, "esp8266"))["thing.txt"] == b"kitchen-sensor:1"
+    assert "thing name from AWS_IOT_THING_NAME: written to thing.txt" in result.stdout
+    result = pio(project, "-t", "buildfs")
+    assert result.returncode == 0, ph.output(result)
+    assert not (project / "data" / "thing.txt").exists()
+    assert "thing.txt" not in ph.read_littlefs_image(ph.fs_image_path(project, "esp8266"))
+    assert (project / "data" / "index.html").exists()  # the user's own file stays
+
+
+def test_invalid_thing_name_is_one_line_and_changes_nothing(project):
+    assert pio(project, "-t", "buildfs", env={"AWS_IOT_THING_NAME": "kitchen"}).returncode == 0
+    before = snapshot(project / "data")
+    result = pio(project, "-t", "buildfs", env={"AWS_IOT_THING_NAME": "kitchen sensor"})
+    assert result.returncode != 0
+    text = ph.output(result)
+    assert ("aws_iot: AWS_IOT_THING_NAME: the thing name may only hold letters, digits, ':', '_' and '-' "
+            "(found ' ' at position 8)") in text
+    assert "Traceback" not in text
+    assert snapshot(project / "data") == before

@@ -27,6 +27,16 @@ def test_endpoint_and_client_id_from_the_environment(project, running_broker, na
     assert "thing-42/probe" in dict(outcome.steps)["mqtt-subscribe"]
 
 
+def test_client_id_from_the_images_thing_name_first(project, running_broker, native_build_dir):
+    """As the device does: data/thing.txt before AWS_IOT_THING_NAME."""
+    require_library("bearssl")
+    (project / "data" / "thing.txt").write_bytes(b"thing-from-image")
+    environ = {"AWS_IOT_ENDPOINT": f"localhost:{running_broker.port}", "AWS_IOT_THING_NAME": "thing-42"}
+    outcome = probe.probe(project, environ=environ, build_dir=native_build_dir, timeout_s=5)
+    assert outcome.ok, explain(outcome)
+    assert "client id thing-from-image" in dict(outcome.steps)["mqtt-connect"]
+
+
 def test_no_endpoint_says_what_to_set(project):
     with pytest.raises(probe.ProbeSetupError, match="AWS_IOT_ENDPOINT"):
         probe.probe(project, environ={})

@@ -1,0 +1,1 @@
+"""The identity pipeline: what one device needs on its filesystem."""
