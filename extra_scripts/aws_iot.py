@@ -25,8 +25,8 @@ import sys
 # What the plugin needs in the Python that runs it (PlatformIO's own has none of them);
 # the same lines as requirements.txt.
 REQUIREMENTS = {"cryptography": "cryptography>=42", "certifi": "certifi>=2023.7.22", "dotenv": "python-dotenv>=1.0"}
-# Only the AWS verbs (register, check --aws) need boto3: installed on their first use, so
-# a build never downloads 15 MB it does not use.
+# Only the AWS verbs (register, check --aws) need boto3 (pyproject's `aws` extra): installed
+# on their first use, so a build never downloads 15 MB it does not use.
 AWS_REQUIREMENTS = {"boto3": "boto3>=1.34"}
 AWS_VERBS = ("register",)
 FILESYSTEM_TARGETS = ("buildfs", "uploadfs", "uploadfsota")
