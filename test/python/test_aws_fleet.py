@@ -39,7 +39,7 @@ def fleet_state(iot):
 
 
 def test_count_registers_one_folder_per_device_and_batch_reads_them(tmp_path, aws):
-    from aws_iot_tools.aws import identity
+    from aws_iot_tools.aws import certfiles
     iot = boto3.client("iot")
     project = tmp_path / "proj"
     project.mkdir()
@@ -58,8 +58,8 @@ def test_count_registers_one_folder_per_device_and_batch_reads_them(tmp_path, aw
         [key] = folder.glob("*-private.pem.key")
         [cert] = folder.glob("*-certificate.pem.crt")
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
-        arn = iot.describe_certificate(certificateId=identity.certificate_id(
-            identity.installed(folder).cert))["certificateDescription"]["certificateArn"]
+        arn = iot.describe_certificate(certificateId=certfiles.certificate_id(
+            certfiles.installed(folder).cert))["certificateDescription"]["certificateArn"]
         assert iot.list_principal_things(principal=arn)["things"] == [name]
     assert "AWS_IOT_ENDPOINT=" in (project / ".env").read_text()
     assert "AWS_IOT_THING_NAME" not in (project / ".env").read_text()  # per device: thing.txt
@@ -120,7 +120,7 @@ def test_things_file(tmp_path, aws):
 @pytest.mark.parametrize("args,says", [
     (("--count", "2"), "--prefix"),
     (("--count", "0", "--prefix", "x-"), "between 1 and"),
-    (("--count", "2", "--prefix", "bad name "), "invalid thing name"),
+    (("--count", "2", "--prefix", "bad name "), "thing name may only hold"),
     (("--things-file", "missing.txt"), "cannot read"),
 ])
 def test_bad_fleet_arguments_are_one_line(tmp_path, aws, args, says):

@@ -136,18 +136,28 @@ def test_connection_and_sso_errors():
 
 
 def test_policy_topics_are_the_ones_the_device_client_builds():
-    # The device's topics come from lib/aws_iot_core/src/aws_iot_topics.cpp: a change there
-    # must show up here, or registered devices would be disconnected by their policy.
+    # The device's topics come from the library's core (aws_iot_topics.cpp, aws_iot_shadow.cpp):
+    # a change there must show up here, or registered devices would be disconnected by their policy.
     import re
     from conftest import REPO
-    source = (REPO / "lib" / "aws_iot_core" / "src" / "aws_iot_topics.cpp").read_text()
+    core = REPO / "lib" / "AwsIotDevice" / "src" / "core"
+    source = (core / "aws_iot_topics.cpp").read_text()
     prefix = re.search(r'kPrefix\[\] = "([^"]+)"', source).group(1)
-    suffixes = dict(re.findall(r'case TopicKind::k(\w+): return AWS_IOT_TEXT\("([^"]+)"\)', source))
+    suffixes = dict(re.findall(r'case TopicKind::k(\w+): return (?:AWS_IOT_TEXT\()?"([^"]+)"', source))
+    assert set(suffixes) == {"Telemetry", "Status", "Commands"}
     topic = {kind: f"{prefix}dev-1{suffix}" for kind, suffix in suffixes.items()}
     topics = policy.device_topics("dev-1")
     assert set(topics["publish"]) >= {topic["Telemetry"], topic["Status"]}
     assert topics["retain"] == [topic["Status"]]
     assert topic["Commands"] in topics["subscribe"] and topic["Commands"] in topics["receive"]
+    shadow = dict(re.findall(r'case ShadowTopic::k(\w+): return "([^"]+)"', (core / "aws_iot_shadow.cpp").read_text()))
+    assert len(shadow) == 11
+    for kind, suffix in shadow.items():
+        name = f"$aws/things/dev-1/shadow{suffix}"
+        if kind in ("Get", "Update", "Delete"):
+            assert name in topics["publish"], name
+        else:
+            assert name in topics["subscribe"] and name in topics["receive"], name
     from aws_iot_tools import probe
     probe_topic = probe.default_topic("dev-1")
     assert all(probe_topic in topics[kind] for kind in ("publish", "subscribe", "receive"))

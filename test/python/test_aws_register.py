@@ -80,7 +80,7 @@ def installed_identity(project):
 # ---- the first run ------------------------------------------------------------------------------
 
 def test_register_makes_everything_and_the_certificate_carries_the_key_made_here(tmp_path, aws, iot):
-    from aws_iot_tools.aws import identity, policy
+    from aws_iot_tools.aws import certfiles, policy
     project = tmp_path / "proj"
     project.mkdir()
     env_text = b"\xef\xbb\xbf# my network\r\nWIFI_SSID=home\r\nexport AWS_IOT_ENDPOINT=old.example.com\r\nX=1"
@@ -90,11 +90,11 @@ def test_register_makes_everything_and_the_certificate_carries_the_key_made_here
 
     assert result.returncode == 0, result.stdout + result.stderr
     cert_path, key_path, cert, key = installed_identity(project)
-    cert_id = identity.certificate_id(cert)
+    cert_id = certfiles.certificate_id(cert)
     assert cert_path.name == f"{cert_id[:10]}-certificate.pem.crt"
     assert key_path.name == f"{cert_id[:10]}-private.pem.key"
     assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
-    assert identity.same_key(cert, key)  # AWS (the corrected stand-in) signed the CSR's key
+    assert certfiles.same_key(cert, key)  # AWS (the corrected stand-in) signed the CSR's key
     assert cert.issuer == STANDIN.ca_cert.subject
     assert not (project / "certs" / ".pending").exists()
 
@@ -184,14 +184,14 @@ def test_a_run_stopped_between_two_calls_is_completed_not_duplicated(tmp_path, a
 def test_a_crash_after_aws_issued_the_certificate_finds_it_again(tmp_path, aws, iot, monkeypatch):
     # The process dies after CreateCertificateFromCsr answered, before the certificate reached
     # the disk: only the pending key is left. The rerun finds the certificate AWS issued for it.
-    from aws_iot_tools.aws import identity
+    from aws_iot_tools.aws import certfiles
     from aws_iot_tools.aws.register import Registration
     from aws_iot_tools.aws.session import Iot, iot_client
     project = tmp_path / "proj"
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("power cut")
-    monkeypatch.setattr(identity, "install", crash)
+    monkeypatch.setattr(certfiles, "install", crash)
     with pytest.raises(KeyboardInterrupt):
         Registration(Iot(iot_client(), say=lambda line: None), project, "certs", THING).register()
     monkeypatch.undo()
@@ -206,8 +206,8 @@ def test_a_crash_after_aws_issued_the_certificate_finds_it_again(tmp_path, aws, 
     assert resumed.returncode == 0, resumed.stderr
     assert "issued for this key" in resumed.stdout
     _, _, cert, key = installed_identity(project)
-    assert identity.same_key(cert, key)
-    assert aws_state(iot)["certificates"] == [(identity.certificate_id(cert), "ACTIVE")]
+    assert certfiles.same_key(cert, key)
+    assert aws_state(iot)["certificates"] == [(certfiles.certificate_id(cert), "ACTIVE")]
 
 
 def test_a_crash_before_the_certificate_was_made_reuses_the_pending_key(tmp_path, aws, iot):
@@ -226,18 +226,18 @@ def test_a_crash_before_the_certificate_was_made_reuses_the_pending_key(tmp_path
 # ---- rotation -----------------------------------------------------------------------------------
 
 def test_rotate_replaces_the_certificate_and_deactivates_the_old_one_afterwards(tmp_path, aws, iot):
-    from aws_iot_tools.aws import identity
+    from aws_iot_tools.aws import certfiles
     project = tmp_path / "proj"
     assert register(project, aws, "--thing", THING).returncode == 0
     old_cert_path, _, old_cert, _ = installed_identity(project)
-    old_id = identity.certificate_id(old_cert)
+    old_id = certfiles.certificate_id(old_cert)
 
     rotated = register(project, aws, "--thing", THING, "--rotate")
 
     assert rotated.returncode == 0, rotated.stderr
     _, _, new_cert, new_key = installed_identity(project)
-    new_id = identity.certificate_id(new_cert)
-    assert new_id != old_id and identity.same_key(new_cert, new_key)
+    new_id = certfiles.certificate_id(new_cert)
+    assert new_id != old_id and certfiles.same_key(new_cert, new_key)
     state = aws_state(iot)
     assert dict(state["certificates"]) == {old_id: "INACTIVE", new_id: "ACTIVE"}
     new_arn = iot.describe_certificate(certificateId=new_id)["certificateDescription"]["certificateArn"]
@@ -322,20 +322,20 @@ def test_a_certificate_unknown_to_aws_is_reported(tmp_path, aws):
 
 def test_a_crash_between_writing_the_certificate_and_moving_the_key(tmp_path, aws, iot, monkeypatch):
     # certs/ holds the new certificate, the key is still pending: the rerun finishes the move.
-    from aws_iot_tools.aws import identity
+    from aws_iot_tools.aws import certfiles
     from aws_iot_tools.aws.register import Registration
     from aws_iot_tools.aws.session import Iot, iot_client
     project = tmp_path / "proj"
-    real_replace = identity.os.replace
+    real_replace = certfiles.os.replace
 
     def crash(source, target):
         if str(source).endswith(f"{THING}-private.pem.key"):
             raise KeyboardInterrupt("power cut")
         return real_replace(source, target)
-    monkeypatch.setattr(identity.os, "replace", crash)
+    monkeypatch.setattr(certfiles.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
         Registration(Iot(iot_client(), say=lambda line: None), project, "certs", THING).register()
-    monkeypatch.setattr(identity.os, "replace", real_replace)
+    monkeypatch.setattr(certfiles.os, "replace", real_replace)
     assert len(list((project / "certs").glob("*-certificate.pem.crt"))) == 1
     assert not list((project / "certs").glob("*-private.pem.key"))
 
@@ -343,19 +343,19 @@ def test_a_crash_between_writing_the_certificate_and_moving_the_key(tmp_path, aw
 
     assert resumed.returncode == 0, resumed.stderr
     _, _, cert, key = installed_identity(project)
-    assert identity.same_key(cert, key)
-    assert aws_state(iot)["certificates"] == [(identity.certificate_id(cert), "ACTIVE")]
+    assert certfiles.same_key(cert, key)
+    assert aws_state(iot)["certificates"] == [(certfiles.certificate_id(cert), "ACTIVE")]
 
 
 def test_an_interrupted_rotation_is_finished_by_a_plain_rerun(tmp_path, aws, iot):
-    from aws_iot_tools.aws import identity
+    from aws_iot_tools.aws import certfiles
     project = tmp_path / "proj"
     assert register(project, aws, "--thing", THING).returncode == 0
-    old_id = identity.certificate_id(installed_identity(project)[2])
+    old_id = certfiles.certificate_id(installed_identity(project)[2])
     STANDIN.fail_once("UpdateCertificate")  # the new certificate's activation
 
     assert "UpdateCertificate" in one_line_error(register(project, aws, "--thing", THING, "--rotate"))
-    new_id = identity.certificate_id(installed_identity(project)[2])
+    new_id = certfiles.certificate_id(installed_identity(project)[2])
     assert dict(aws_state(iot)["certificates"]) == {old_id: "ACTIVE", new_id: "INACTIVE"}  # the board still works
 
     assert register(project, aws, "--thing", THING).returncode == 0
@@ -364,12 +364,12 @@ def test_an_interrupted_rotation_is_finished_by_a_plain_rerun(tmp_path, aws, iot
 
 def test_rsa_key_on_request(tmp_path, aws, iot):
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from aws_iot_tools.aws import identity
+    from aws_iot_tools.aws import certfiles
     project = tmp_path / "proj"
     result = register(project, aws, "--thing", THING, "--key-type", "rsa")
     assert result.returncode == 0, result.stderr
     _, _, cert, key = installed_identity(project)
-    assert isinstance(key, rsa.RSAPrivateKey) and key.key_size == 2048 and identity.same_key(cert, key)
+    assert isinstance(key, rsa.RSAPrivateKey) and key.key_size == 2048 and certfiles.same_key(cert, key)
     prepared = run_cli("prepare", "--project-dir", project, "--target", "esp8266")
     assert prepared.returncode == 0, prepared.stderr
     assert "RSA-2048" in prepared.stdout

@@ -1,9 +1,10 @@
 """The least-privilege AWS IoT policy for one device: exactly what the device client uses.
 
-The device (src/main.cpp, lib/aws_iot_core/src/aws_iot_topics.*) connects with client id =
+The device (src/main.cpp, lib/AwsIotDevice/src/core/aws_iot_topics.*) connects with client id =
 thing name, publishes devices/<thing>/telemetry and devices/<thing>/status (retained
 "online", and a retained "offline" last will), subscribes to devices/<thing>/commands;
-the device library's shadow example uses the thing's classic Device Shadow topics. One more
+the library's Device Shadow (core/aws_iot_shadow.*, examples/device_shadow) uses the
+thing's classic shadow topics (named shadows are not in the policy). One more
 topic, devices/<thing>/probe, is for `probe` (aws_iot_tools/probe.py): it connects from the PC
 with the device's own files and does a publish/subscribe round trip there, so it must be
 allowed for the probe to tell a policy problem from a working setup.
@@ -20,7 +21,6 @@ import json
 import re
 
 THING_VARIABLE = "${iot:Connection.Thing.ThingName}"
-THING_NAME = re.compile(r"[A-Za-z0-9:_-]{1,128}")  # AWS thing names; also the client id limit
 
 # Classic shadow: the device publishes requests and receives the answers.
 SHADOW_REQUESTS = ("get", "update", "delete")
@@ -29,15 +29,12 @@ SHADOW_ANSWERS = ("get/accepted", "get/rejected", "update/accepted", "update/rej
 
 
 def check_thing_name(name):
-    """None when `name` is a valid thing name, else why not (the device applies the same rule)."""
+    """None when `name` is a valid thing name, else why not (identity/thing.py: the rule the device
+    and thing.txt follow)."""
+    from ..identity import thing
     if not name:
         return "the thing name is empty: pass --thing NAME or set AWS_IOT_THING_NAME"
-    if len(name.encode("utf-8")) > 128:
-        return f"the thing name is {len(name.encode('utf-8'))} bytes: AWS allows at most 128"
-    if not THING_NAME.fullmatch(name):
-        return (f"invalid thing name {name!r}: use only letters, digits, ':', '_' and '-' "
-                "(AWS thing names; the device uses it as its MQTT client id)")
-    return None
+    return thing.problem(name)
 
 
 def policy_name_for(thing):

@@ -24,10 +24,9 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..writer import write_if_changed
-from . import dotenv_edit, identity, policy
+from . import certfiles, dotenv_edit, policy
 
 NOT_FOUND = ("ResourceNotFoundException",)
-THING_FILE = "thing.txt"
 CLOCK_MARGIN = timedelta(hours=1)  # between this PC's clock and AWS's, when finding a lost certificate
 
 
@@ -55,8 +54,8 @@ class Registration:
         # First a harmless read: no credentials, a wrong region or no permission stop us
         # before a key is made or any file written.
         endpoint = self.iot.read("DescribeEndpoint", endpointType="iot:Data-ATS")["endpointAddress"]
-        pending = identity.load_pending(self.certs_dir, self.thing)
-        current = None if pending else identity.installed(self.certs_dir, self.certs_name, self.passphrase)
+        pending = certfiles.load_pending(self.certs_dir, self.thing)
+        current = None if pending else certfiles.installed(self.certs_dir, self.certs_name, self.passphrase)
         if pending:
             self.say(f"resuming: an earlier run made a key for {self.thing} that is not installed yet")
             arn, status = self._certificate_for_pending(*pending)
@@ -97,21 +96,21 @@ class Registration:
                              "project folder")
 
     def _new_certificate(self):
-        key = identity.new_key(self.key_type)
+        key = certfiles.new_key(self.key_type)
         kind = "EC P-256" if self.key_type == "ec" else "RSA-2048"
         if self.iot.dry_run:
-            self.say(f"would make an {kind} key in {self.certs_name}/{identity.PENDING}/ "
+            self.say(f"would make an {kind} key in {self.certs_name}/{certfiles.PENDING}/ "
                      "(it never leaves this PC)")
-            self.iot.write("CreateCertificateFromCsr", certificateSigningRequest=identity.csr_pem(key, self.thing),
+            self.iot.write("CreateCertificateFromCsr", certificateSigningRequest=certfiles.csr_pem(key, self.thing),
                            setAsActive=False)
             return None, None
-        path = identity.write_pending(self.certs_dir, self.thing, key)
+        path = certfiles.write_pending(self.certs_dir, self.thing, key)
         self.say(f"made an {kind} key on this PC ({self._shown(path)})")
         return self._create_and_install(path, key)
 
     def _certificate_for_pending(self, path, key):
         """The certificate of a pending key: already in certs/, issued before a crash, or new."""
-        cert = identity.installed_cert_for(self.certs_dir, key)
+        cert = certfiles.installed_cert_for(self.certs_dir, key)
         if cert is None:
             cert = self._issued_for(key, since=datetime.fromtimestamp(path.stat().st_mtime, timezone.utc))
         if cert is None:
@@ -134,7 +133,7 @@ class Registration:
                 if description is None:
                     continue
                 cert = _load_cert(description["certificateDescription"]["certificatePem"])
-                if cert is not None and identity.same_key(cert, key):
+                if cert is not None and certfiles.same_key(cert, key):
                     self.say(f"found certificate {listed['certificateId'][:10]}, issued for this key before "
                              "the earlier run stopped")
                     return cert
@@ -144,13 +143,13 @@ class Registration:
 
     def _create_and_install(self, path, key):
         if self.iot.dry_run:
-            self.iot.write("CreateCertificateFromCsr", certificateSigningRequest=identity.csr_pem(key, self.thing),
+            self.iot.write("CreateCertificateFromCsr", certificateSigningRequest=certfiles.csr_pem(key, self.thing),
                            setAsActive=False)
             return None, None
-        answer = self.iot.write("CreateCertificateFromCsr", certificateSigningRequest=identity.csr_pem(key, self.thing),
+        answer = self.iot.write("CreateCertificateFromCsr", certificateSigningRequest=certfiles.csr_pem(key, self.thing),
                                 setAsActive=False)
         cert = _load_cert(answer["certificatePem"])
-        if cert is None or not identity.same_key(cert, key):
+        if cert is None or not certfiles.same_key(cert, key):
             raise InputError(f"AWS returned certificate {answer['certificateId'][:10]} for a different key than "
                              "the CSR's: not installed (it stays INACTIVE; delete it in the AWS IoT console)")
         self.say(f"AWS issued certificate {answer['certificateId'][:10]} for this key (inactive until set up)")
@@ -158,11 +157,11 @@ class Registration:
 
     def _install(self, cert, pending_path):
         if self.iot.dry_run:
-            self.say(f"would write {self.certs_name}/{identity.file_names(identity.certificate_id(cert))[0]} "
+            self.say(f"would write {self.certs_name}/{certfiles.file_names(certfiles.certificate_id(cert))[0]} "
                      "and move the pending key next to it")
-            found = self.iot.read("DescribeCertificate", certificateId=identity.certificate_id(cert))
+            found = self.iot.read("DescribeCertificate", certificateId=certfiles.certificate_id(cert))
             return found["certificateDescription"]["certificateArn"], found["certificateDescription"]["status"]
-        installed = identity.install(self.certs_dir, cert, pending_path)
+        installed = certfiles.install(self.certs_dir, cert, pending_path)
         self.say(f"wrote {self._shown(installed.cert_path)} and {self._shown(installed.key_path)} (0600)")
         found = self.iot.read("DescribeCertificate", certificateId=installed.certificate_id)
         description = found["certificateDescription"]
@@ -208,8 +207,8 @@ class Registration:
 
     def _retire_old(self):
         """Certificates a rotation moved to certs/.retired/: deactivated and detached once the new one is active."""
-        for path, cert in identity.retired_certificates(self.certs_dir):
-            cert_id = identity.certificate_id(cert)
+        for path, cert in certfiles.retired_certificates(self.certs_dir):
+            cert_id = certfiles.certificate_id(cert)
             found = self.iot.read("DescribeCertificate", missing=NOT_FOUND, certificateId=cert_id)
             if found is None:
                 continue
@@ -241,7 +240,8 @@ class Registration:
 
     def _record_thing_file(self):
         """thing.txt: the thing name in UTF-8, no newline; `prepare`/`batch` put it on the board."""
-        path = self.certs_dir / THING_FILE
+        from ..identity import thing
+        path = self.certs_dir / thing.FILE_NAME
         if self.iot.dry_run:
             if not path.is_file() or path.read_bytes() != self.thing.encode():
                 self.say(f"would write {self._shown(path)}")

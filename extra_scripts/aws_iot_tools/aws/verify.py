@@ -11,7 +11,7 @@ and the report says so. Every problem is one line; any problem makes the check f
 import json
 
 from ..errors import InputError
-from . import identity, policy
+from . import certfiles, policy
 from .session import explain
 
 NOT_FOUND = ("ResourceNotFoundException",)
@@ -21,7 +21,7 @@ ACTION_TYPES = {"iot:Connect": "CONNECT", "iot:Publish": "PUBLISH", "iot:Subscri
 
 def check(iot, certs_dir, certs_name, settings, say, single_try_client=None):
     """Report on the AWS side; raise InputError listing every problem found."""
-    installed = identity.installed(certs_dir, certs_name, settings.get("AWS_IOT_KEY_PASSPHRASE"))
+    installed = certfiles.installed(certs_dir, certs_name, settings.get("AWS_IOT_KEY_PASSPHRASE"))
     if installed is None:
         raise InputError(f"{certs_name}/ holds no device certificate and key: run `register` first")
     cert_id = installed.certificate_id

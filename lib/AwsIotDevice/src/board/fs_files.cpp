@@ -85,4 +85,33 @@ bool load_file(const char* path, awsiot::Expect expect, Presence presence, FileB
   return true;
 }
 
+bool read_small_file(const char* path, size_t max_bytes, FileBuffer* out, bool* missing) {
+  *missing = false;
+  out->release();
+  if (!LittleFS.exists(path)) {
+    *missing = true;
+    return false;
+  }
+  File file = LittleFS.open(path, "r");
+  if (!file) {
+    LOGF("[fs] ERROR: %s could not be opened; run `pio run -t uploadfs`\n", path);
+    return false;
+  }
+  const size_t size = file.size() < max_bytes ? file.size() : max_bytes;
+  if (!out->allocate(size)) {
+    LOGF("[fs] ERROR: %s: out of memory for %u bytes\n", path, static_cast<unsigned>(size));
+    file.close();
+    return false;
+  }
+  const size_t got = size > 0 ? file.read(out->writable(), size) : 0;
+  file.close();
+  if (got != size) {
+    LOGF("[fs] ERROR: %s: read %u of %u bytes; run `pio run -t uploadfs`\n", path,
+         static_cast<unsigned>(got), static_cast<unsigned>(size));
+    out->release();
+    return false;
+  }
+  return true;
+}
+
 }  // namespace device

@@ -151,10 +151,10 @@ def installed_quietly(certs_dir):
         return None
 
 
-def retire(certs_dir, identity):
+def retire(certs_dir, installed_identity):
     folder = Path(certs_dir) / RETIRED
     folder.mkdir(mode=0o700, exist_ok=True)
-    for path in (identity.cert_path, identity.key_path):
+    for path in (installed_identity.cert_path, installed_identity.key_path):
         os.replace(path, folder / path.name)
 
 

@@ -3,10 +3,13 @@
 #pragma once
 
 #include "aws_iot_backoff.h"
+#include "aws_iot_client_id.h"
 #include "aws_iot_clock.h"
 #include "aws_iot_config.h"
 #include "aws_iot_connection.h"
 #include "aws_iot_describe.h"
 #include "aws_iot_files.h"
+#include "aws_iot_filter.h"
+#include "aws_iot_shadow.h"
 #include "aws_iot_tls.h"
 #include "aws_iot_topics.h"

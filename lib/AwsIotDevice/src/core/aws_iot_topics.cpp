@@ -15,11 +15,13 @@ bool is_thing_name_char(char c) {
 
 const char* suffix_of(TopicKind kind) {
   switch (kind) {
-    case TopicKind::kTelemetry: return AWS_IOT_TEXT("/telemetry");
-    case TopicKind::kStatus: return AWS_IOT_TEXT("/status");
-    case TopicKind::kCommands: return AWS_IOT_TEXT("/commands");
+    // Plain literals, not AWS_IOT_TEXT: they are copied with strlen / memcpy, which must
+    // not read the ESP8266's flash byte by byte.
+    case TopicKind::kTelemetry: return "/telemetry";
+    case TopicKind::kStatus: return "/status";
+    case TopicKind::kCommands: return "/commands";
   }
-  return AWS_IOT_TEXT("/unknown");
+  return "/unknown";
 }
 
 constexpr const char kPrefix[] = "devices/";
@@ -86,6 +88,11 @@ const char* topic_error_text(TopicError error) {
     case TopicError::kTooLong: return AWS_IOT_TEXT("topic longer than 256 bytes (AWS IoT limit)");
     case TopicError::kTooManySlashes: return AWS_IOT_TEXT("topic has more than 7 slashes (AWS IoT limit)");
     case TopicError::kBufferTooSmall: return AWS_IOT_TEXT("topic buffer too small");
+    case TopicError::kBadShadowName:
+      return AWS_IOT_TEXT("shadow name must be 1 to 64 letters, digits, ':', '_' or '-'");
+    case TopicError::kBadFilter:
+      return AWS_IOT_TEXT("topic filter is empty, or has a '+' or '#' that is not a whole level "
+                          "('#' only last)");
   }
   return AWS_IOT_TEXT("unknown error");
 }

@@ -29,6 +29,8 @@ enum class TopicError {
   kTooLong,         // over 256 bytes
   kTooManySlashes,  // over 7 slashes
   kBufferTooSmall,
+  kBadShadowName,   // named shadows: 1..64 of [A-Za-z0-9:_-] (aws_iot_shadow.h)
+  kBadFilter,       // a '+' or '#' that is not a whole level, or '#' not last
 };
 
 // Checks a thing name used as client id and in topics: 1..128 bytes of [A-Za-z0-9:_-].

@@ -1,6 +1,6 @@
-// What main.cpp needs from the board, implemented once per platform:
+// What the AwsIotDevice class needs from the board, implemented once per platform:
 // tls_esp8266.cpp (BearSSL, DER files) and tls_esp32.cpp (mbedTLS, PEM files).
-// platformio.ini's build_src_filter compiles exactly one of them per env.
+// Each compiles only on its own board (the whole file is inside #if defined(...)).
 #pragma once
 
 #include <Client.h>
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "aws_iot_core.h"
+#include "../core/aws_iot_core.h"
 
 namespace device {
 
@@ -22,8 +22,8 @@ uint32_t random_u32(void* ctx);  // hardware random source, awsiot::RandomFn
 uint32_t free_heap();
 uint32_t max_free_block();
 
-// Mounts LittleFS (never formats it) and loads the identity files into long-lived TLS
-// objects. Prints every problem with the file name and the command that fixes it.
+// Loads the identity files from LittleFS (mounted before: mount_filesystem() in
+// fs_files.h) into long-lived TLS objects. Prints every problem with the file name and the command that fixes it.
 // Returns false when a connection could not succeed: the caller must not try.
 bool load_identity();
 

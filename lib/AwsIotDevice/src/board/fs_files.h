@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aws_iot_files.h"
+#include "../core/aws_iot_files.h"
 
 namespace device {
 
@@ -32,8 +32,8 @@ constexpr size_t kMaxIdentityFileBytes = 16384;
 
 enum class Presence { kRequired, kOptional };
 
-// Mounts LittleFS without ever formatting it; prints the fix when that fails.
-// Per platform, in tls_esp8266.cpp / tls_esp32.cpp.
+// Mounts LittleFS without ever formatting it; prints the fix when that fails. Call it
+// before the other functions here. Per platform, in tls_esp8266.cpp / tls_esp32.cpp.
 bool mount_filesystem();
 
 // Reads `path` and checks its format against `expect`. Prints "[fs] <path>: <format>,
@@ -42,5 +42,9 @@ bool mount_filesystem();
 // *missing set to true.
 bool load_file(const char* path, awsiot::Expect expect, Presence presence, FileBuffer* out,
                bool* missing);
+
+// Reads at most `max_bytes` of a small optional file (e.g. /thing.txt). A missing file sets
+// *missing and prints nothing; an unreadable one prints "[fs] ERROR: ..." and returns false.
+bool read_small_file(const char* path, size_t max_bytes, FileBuffer* out, bool* missing);
 
 }  // namespace device

@@ -1,0 +1,515 @@
+// AwsIotDevice on the board: wires the portable core's decisions (settings checks, client
+// id, topics, connection state machine, error words) to WiFi, SNTP, LittleFS, the
+// per-board TLS glue (tls_esp8266.cpp / tls_esp32.cpp) and PubSubClient.
+//
+// loop() never waits: each pass does at most one step of the state machine. The one call
+// that takes seconds is the TLS + MQTT connect itself, bounded by its timeouts; the cores
+// yield inside it, so the watchdog is fed.
+#if defined(ESP8266) || defined(ESP32)
+
+#define AWS_IOT_DEVICE_NO_SECRETS  // the library itself never reads secrets.h
+#include "../AwsIotDevice.h"
+
+#include <Arduino.h>
+#if defined(ESP8266)
+#include <ESP8266WiFi.h>
+#else
+#include <WiFi.h>
+#endif
+#include <time.h>
+
+#include <new>
+
+#include "../core/aws_iot_core.h"
+#include "device_log.h"
+#include "device_platform.h"
+#include "fs_files.h"
+
+// DEVICE_FORMAT(out, size, "format", ...): snprintf with the format in flash on the ESP8266.
+#if defined(ESP8266)
+#define DEVICE_FORMAT(out, size, format, ...) snprintf_P((out), (size), PSTR(format), ##__VA_ARGS__)
+#else
+#define DEVICE_FORMAT(out, size, format, ...) snprintf((out), (size), format, ##__VA_ARGS__)
+#endif
+
+namespace {
+
+constexpr uint32_t kHaltReminderMs = 30000;
+constexpr uint16_t kDefaultKeepAliveSeconds = 60;  // AWS allows 30..1200
+constexpr uint16_t kMqttSocketTimeoutSeconds = 10;
+constexpr char kDefaultNtpServer[] = "pool.ntp.org";
+constexpr char kSecondNtpServer[] = "time.google.com";
+constexpr size_t kMaxPrintedPayload = 200;
+
+int64_t now_seconds() { return static_cast<int64_t>(time(nullptr)); }
+
+void print_utc(const char* prefix) {
+  char when[24];
+  awsiot::format_utc(now_seconds(), when, sizeof when);
+  LOGF("%s%s UTC\n", prefix, when);
+}
+
+const char* wifi_words(int status) { return awsiot::wifi_status_text(status, device::platform()); }
+
+// Copies `text` into `out` when it fits; false otherwise (the caller reports the setting).
+bool copy_setting(char* out, size_t out_size, const char* text) {
+  const size_t length = text == nullptr ? 0 : strlen(text);
+  if (length + 1 > out_size) return false;
+  if (length > 0) memcpy(out, text, length);
+  out[length] = '\0';
+  return true;
+}
+
+}  // namespace
+
+AwsIotDevice::AwsIotDevice()
+    : connection_(awsiot::kDefaultTiming, device::random_u32, nullptr),
+      on_connected_(nullptr),
+      on_disconnected_(nullptr),
+      halt_reason_(nullptr),
+      halt_reminded_at_(0),
+      mqtt_buffer_bytes_(static_cast<uint16_t>(awsiot::kShadowMqttBufferBytes)),
+      keep_alive_seconds_(kDefaultKeepAliveSeconds),
+      client_id_source_(0),
+      last_state_(awsiot::State::kWifiConnecting),
+      begun_(false),
+      halted_(false),
+      connected_(false),
+      wifi_was_up_(false),
+      wifi_begun_(false) {
+  endpoint_.host[0] = '\0';
+  endpoint_.port = 0;
+  wifi_ssid_[0] = wifi_password_[0] = ntp_server_[0] = '\0';
+  client_id_[0] = '\0';
+  topic_telemetry_[0] = topic_status_[0] = topic_commands_[0] = '\0';
+  last_failure_[0] = state_text_[0] = source_text_[0] = '\0';
+  for (Subscription& subscription : subscriptions_) {
+    subscription.filter = nullptr;
+    subscription.handler = nullptr;
+  }
+}
+
+AwsIotDevice::~AwsIotDevice() {
+  for (Subscription& subscription : subscriptions_) delete[] subscription.filter;
+}
+
+// --- begin ----------------------------------------------------------------------------
+
+bool AwsIotDevice::begin(const char* wifiSsid, const char* wifiPassword, const char* endpoint) {
+  Settings settings = {};
+  settings.wifiSsid = wifiSsid;
+  settings.wifiPassword = wifiPassword;
+  settings.endpoint = endpoint;
+  return begin(settings);
+}
+
+bool AwsIotDevice::begin(const Settings& settings) {
+  if (begun_) {
+    LOGF("[boot] AwsIotDevice::begin() called twice; the first call's settings stay\n");
+    return !halted_;
+  }
+  begun_ = true;
+  LOGF("\n[boot] aws-iot device on %s, free heap %lu\n", device::platform_name(),
+       static_cast<unsigned long>(device::free_heap()));
+  WiFi.persistent(false);  // do not write the credentials to flash at every begin()
+  WiFi.mode(WIFI_STA);
+  WiFi.setAutoReconnect(true);
+
+  if (!check_settings(settings)) {
+    halt("configuration error (see [config] above)");
+    return false;
+  }
+  if (!device::mount_filesystem()) {
+    halt("no filesystem (see [fs] above)");
+    return false;
+  }
+  if (!choose_thing_name(settings.thingName) || !make_topics()) {
+    halt("configuration error (see [config] above)");
+    return false;
+  }
+  LOGF("[boot] endpoint %s:%u, client id %s (from %s)\n", endpoint_.host, endpoint_.port,
+       client_id_, thingNameSource());
+  LOGF("[boot] topics: %s, %s, %s\n", topic_telemetry_, topic_status_, topic_commands_);
+  if (!device::load_identity()) {
+    halt("certificate or key files missing or unusable (see [fs] / [tls] above)");
+    return false;
+  }
+  mqtt_.setClient(device::tls_client());
+  mqtt_.setServer(endpoint_.host, endpoint_.port);  // by name: SNI and name check
+  mqtt_.setCallback([this](char* topic, uint8_t* payload, unsigned int length) {
+    dispatch(topic, payload, length);
+  });
+  mqtt_.setKeepAlive(keep_alive_seconds_);
+  mqtt_.setSocketTimeout(kMqttSocketTimeoutSeconds);
+  if (!mqtt_.setBufferSize(mqtt_buffer_bytes_)) {
+    DEVICE_FORMAT(last_failure_, sizeof last_failure_, "no memory for the %u-byte MQTT buffer",
+                  static_cast<unsigned>(mqtt_buffer_bytes_));
+    LOGF("[mqtt] ERROR: %s\n", last_failure_);
+    halt("no memory for the MQTT buffer");
+    return false;
+  }
+  LOGF("[boot] ready, MQTT buffer %u bytes, free heap %lu\n",
+       static_cast<unsigned>(mqtt_buffer_bytes_), static_cast<unsigned long>(device::free_heap()));
+  return true;
+}
+
+bool AwsIotDevice::check_settings(const Settings& settings) {
+  bool ok = true;
+  const awsiot::EndpointError endpoint = awsiot::parse_endpoint(settings.endpoint, &endpoint_);
+  if (endpoint != awsiot::EndpointError::kOk) {
+    DEVICE_FORMAT(last_failure_, sizeof last_failure_, "%s",
+                  awsiot::endpoint_error_text(endpoint));
+    LOGF("[config] ERROR: %s; set it and build again\n", last_failure_);
+    ok = false;
+  }
+  const awsiot::SettingsError wifi = awsiot::check_wifi(settings.wifiSsid, settings.wifiPassword);
+  if (wifi != awsiot::SettingsError::kOk) {
+    DEVICE_FORMAT(last_failure_, sizeof last_failure_, "%s", awsiot::settings_error_text(wifi));
+    LOGF("[config] ERROR: %s; set it and build again\n", last_failure_);
+    ok = false;
+  }
+  // check_wifi bounds both lengths, so the copies fit once it passed.
+  ok = ok && copy_setting(wifi_ssid_, sizeof wifi_ssid_, settings.wifiSsid) &&
+       copy_setting(wifi_password_, sizeof wifi_password_, settings.wifiPassword);
+  const char* ntp = settings.ntpServer != nullptr && settings.ntpServer[0] != '\0'
+                        ? settings.ntpServer
+                        : kDefaultNtpServer;
+  if (!copy_setting(ntp_server_, sizeof ntp_server_, ntp)) {
+    DEVICE_FORMAT(last_failure_, sizeof last_failure_, "NTP_SERVER is longer than %u bytes",
+                  static_cast<unsigned>(sizeof ntp_server_ - 1));
+    LOGF("[config] ERROR: %s\n", last_failure_);
+    ok = false;
+  }
+  if (settings.mqttBufferBytes != 0) mqtt_buffer_bytes_ = settings.mqttBufferBytes;
+  if (settings.keepAliveSeconds != 0) keep_alive_seconds_ = settings.keepAliveSeconds;
+  return ok;
+}
+
+bool AwsIotDevice::choose_thing_name(const char* compiled) {
+  device::FileBuffer file;
+  bool missing = false;
+  const bool read = device::read_small_file(awsiot::kThingFilePath, awsiot::kMaxThingFileBytes + 1,
+                                            &file, &missing);
+  if (!read && !missing) return false;  // read_small_file printed why
+  awsiot::ThingFile thing_file = {read, file.data(), file.size()};
+  char device_default[awsiot::kMaxClientIdBytes + 1];
+  device::default_client_id(device_default, sizeof device_default);
+  const awsiot::ClientIdChoice choice =
+      awsiot::choose_client_id(thing_file, compiled, device_default, client_id_, sizeof client_id_);
+  client_id_source_ = static_cast<uint8_t>(choice.source);
+  if (choice.error != awsiot::NameError::kOk) {
+    if (choice.source == awsiot::ClientIdSource::kThingFile) {
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "%s: %s", awsiot::kThingFilePath,
+                    awsiot::name_error_text(choice.error));
+      LOGF("[config] ERROR: %s; write the thing name into data/thing.txt (the plugin does when "
+           "AWS_IOT_THING_NAME is set) and run `pio run -t uploadfs`\n", last_failure_);
+    } else {
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "%s: %s",
+                    awsiot::client_id_source_text(choice.source),
+                    awsiot::name_error_text(choice.error));
+      LOGF("[config] ERROR: %s\n", last_failure_);
+    }
+    return false;
+  }
+  if (choice.source == awsiot::ClientIdSource::kDeviceDefault) {
+    LOGF("[config] no /thing.txt and no AWS_IOT_THING_NAME: client id %s (the device default; "
+         "the AWS policy must allow it)\n", client_id_);
+  }
+  return true;
+}
+
+bool AwsIotDevice::make_topics() {
+  const awsiot::TopicError errors[] = {
+      awsiot::make_topic(topic_telemetry_, sizeof topic_telemetry_, client_id_,
+                         awsiot::TopicKind::kTelemetry),
+      awsiot::make_topic(topic_status_, sizeof topic_status_, client_id_, awsiot::TopicKind::kStatus),
+      awsiot::make_topic(topic_commands_, sizeof topic_commands_, client_id_,
+                         awsiot::TopicKind::kCommands),
+  };
+  for (awsiot::TopicError error : errors) {
+    if (error != awsiot::TopicError::kOk) {
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "topics: %s", awsiot::topic_error_text(error));
+      LOGF("[config] ERROR: %s\n", last_failure_);
+      return false;
+    }
+  }
+  return true;
+}
+
+void AwsIotDevice::halt(const char* reason) {
+  halted_ = true;
+  halt_reason_ = reason;
+  halt_reminded_at_ = millis();
+  if (last_failure_[0] == '\0') copy_setting(last_failure_, sizeof last_failure_, reason);
+  LOGF("[halt] %s; not connecting (reminder every %u s)\n", reason,
+       static_cast<unsigned>(kHaltReminderMs / 1000));
+}
+
+// --- accessors ------------------------------------------------------------------------
+
+const char* AwsIotDevice::stateText() const {
+  if (halted_) return "halted";
+  if (!begun_) return "not-begun";
+  DEVICE_FORMAT(state_text_, sizeof state_text_, "%s", awsiot::state_name(connection_.state()));
+  return state_text_;
+}
+
+const char* AwsIotDevice::thingNameSource() const {
+  DEVICE_FORMAT(source_text_, sizeof source_text_, "%s",
+                awsiot::client_id_source_text(
+                    static_cast<awsiot::ClientIdSource>(client_id_source_)));
+  return source_text_;
+}
+
+AwsIotDevice::Topic AwsIotDevice::shadowTopic(awsiot::ShadowTopic which,
+                                              const char* shadowName) const {
+  Topic topic;
+  if (awsiot::make_shadow_topic(topic.text, sizeof topic.text, client_id_, which, shadowName) !=
+      awsiot::TopicError::kOk) {
+    topic.text[0] = '\0';
+  }
+  return topic;
+}
+
+// --- publish / subscribe --------------------------------------------------------------
+
+bool AwsIotDevice::publish(const char* topic, const char* payload, bool retained) {
+  return publish(topic, reinterpret_cast<const uint8_t*>(payload),
+                 payload == nullptr ? 0 : strlen(payload), retained);
+}
+
+bool AwsIotDevice::publish(const char* topic, const uint8_t* payload, size_t length,
+                           bool retained) {
+  if (!connected_) return false;
+  const awsiot::TopicError error = awsiot::check_topic(topic);
+  if (error != awsiot::TopicError::kOk) {
+    LOGF("[mqtt] ERROR: publish to \"%s\": %s\n", topic == nullptr ? "" : topic,
+         awsiot::topic_error_text(error));
+    return false;
+  }
+  const size_t needed = awsiot::kMqttPacketOverhead + length;
+  if (needed > mqtt_buffer_bytes_) {
+    LOGF("[mqtt] ERROR: publish to %s: %u bytes do not fit the %u-byte MQTT buffer "
+         "(Settings::mqttBufferBytes)\n",
+         topic, static_cast<unsigned>(length), static_cast<unsigned>(mqtt_buffer_bytes_));
+    return false;
+  }
+  if (mqtt_.publish(topic, payload, static_cast<unsigned int>(length), retained)) return true;
+  LOGF("[mqtt] ERROR: publish to %s failed (state %d: %s)\n", topic, mqtt_.state(),
+       awsiot::mqtt_state_text(mqtt_.state()));
+  return false;
+}
+
+bool AwsIotDevice::subscribe(const char* topicFilter, MessageHandler handler) {
+  const awsiot::TopicError error = awsiot::check_topic_filter(topicFilter);
+  if (error != awsiot::TopicError::kOk || handler == nullptr) {
+    LOGF("[mqtt] ERROR: subscribe to \"%s\": %s\n", topicFilter == nullptr ? "" : topicFilter,
+         handler == nullptr ? "no handler" : awsiot::topic_error_text(error));
+    return false;
+  }
+  Subscription* slot = nullptr;
+  for (Subscription& subscription : subscriptions_) {
+    if (subscription.filter == nullptr) {
+      slot = &subscription;
+      break;
+    }
+  }
+  if (slot == nullptr) {
+    LOGF("[mqtt] ERROR: subscribe to %s: already %u subscriptions\n", topicFilter,
+         kMaxSubscriptions);
+    return false;
+  }
+  const size_t length = strlen(topicFilter);
+  slot->filter = new (std::nothrow) char[length + 1];
+  if (slot->filter == nullptr) {
+    LOGF("[mqtt] ERROR: subscribe to %s: out of memory\n", topicFilter);
+    return false;
+  }
+  memcpy(slot->filter, topicFilter, length + 1);
+  slot->handler = handler;
+  if (!connected_) return true;  // sent on connect
+  if (mqtt_.subscribe(slot->filter, 1)) {
+    LOGF("[mqtt] subscribed to %s\n", slot->filter);
+    return true;
+  }
+  LOGF("[mqtt] ERROR: subscribe to %s failed; renewed at the next connect\n", slot->filter);
+  return false;
+}
+
+void AwsIotDevice::dispatch(char* topic, uint8_t* payload, unsigned int length) {
+  bool handled = false;
+  for (const Subscription& subscription : subscriptions_) {
+    if (subscription.filter != nullptr && awsiot::topic_matches(subscription.filter, topic)) {
+      subscription.handler(topic, payload, length);
+      handled = true;
+    }
+  }
+  if (handled) return;
+  // Print at most 200 bytes, non-printable bytes as '.'.
+  char text[kMaxPrintedPayload + 1];
+  const size_t shown = length < kMaxPrintedPayload ? length : kMaxPrintedPayload;
+  for (size_t i = 0; i < shown; ++i) {
+    text[i] = (payload[i] >= 0x20 && payload[i] < 0x7F) ? static_cast<char>(payload[i]) : '.';
+  }
+  text[shown] = '\0';
+  LOGF("[mqtt] no handler for %s (%u bytes): %s%s\n", topic, length, text,
+       shown < length ? "..." : "");
+}
+
+// --- the connection -------------------------------------------------------------------
+
+void AwsIotDevice::report_connect_failure() {
+  const int state = mqtt_.state();
+  char tls[160];
+  device::tls_last_error(tls, sizeof tls);
+  char detail[kFailureTextBytes - 24];  // the failure without its subject, for the log line
+  DEVICE_FORMAT(detail, sizeof detail, "state %d (%s)%s%s", state, awsiot::mqtt_state_text(state),
+                tls[0] != '\0' ? "; TLS: " : "", tls);
+  DEVICE_FORMAT(last_failure_, sizeof last_failure_, "MQTT connect failed: %s", detail);
+  LOGF("[mqtt] connect failed: %s; free heap %lu; retry in %lu ms\n", detail,
+       static_cast<unsigned long>(device::free_heap()),
+       static_cast<unsigned long>(connection_.last_delay_ms()));
+  if (tls[0] == '\0' && state == -2) {
+    LOGF("[mqtt] no TLS error: DNS lookup or TCP connect to %s:%u failed\n", endpoint_.host,
+         endpoint_.port);
+  } else if (state == -4) {
+    LOGF("[mqtt] TLS was up but no CONNACK: AWS closes the connection when the policy "
+         "does not allow iot:Connect for client id %s\n", client_id_);
+  }
+}
+
+void AwsIotDevice::connect_mqtt() {
+  device::tls_prepare(endpoint_.host, endpoint_.port, static_cast<time_t>(now_seconds()));
+  LOGF("[mqtt] connecting to %s:%u as %s (attempt %lu, free heap %lu)\n", endpoint_.host,
+       endpoint_.port, client_id_, static_cast<unsigned long>(connection_.connect_attempts()),
+       static_cast<unsigned long>(device::free_heap()));
+  const uint32_t started = millis();
+  // Last will: retained "offline" on the status topic when the connection dies.
+  const bool ok = mqtt_.connect(client_id_, nullptr, nullptr, topic_status_, 1, true, "offline", true);
+  const uint32_t took = millis() - started;
+  connection_.connect_result(millis(), ok);
+  if (!ok) {
+    report_connect_failure();
+    return;
+  }
+  LOGF("[mqtt] connected in %lu ms\n", static_cast<unsigned long>(took));
+  after_connect();
+}
+
+void AwsIotDevice::after_connect() {
+  for (const Subscription& subscription : subscriptions_) {
+    if (subscription.filter == nullptr) continue;
+    if (mqtt_.subscribe(subscription.filter, 1)) {
+      LOGF("[mqtt] subscribed to %s\n", subscription.filter);
+    } else {
+      LOGF("[mqtt] ERROR: subscribe to %s failed\n", subscription.filter);
+    }
+  }
+  if (!mqtt_.publish(topic_status_, "online", true)) {
+    LOGF("[mqtt] ERROR: publish to %s failed\n", topic_status_);
+  }
+  set_connected(true);
+}
+
+void AwsIotDevice::set_connected(bool now_connected) {
+  if (now_connected == connected_) return;
+  connected_ = now_connected;
+  EventHandler handler = now_connected ? on_connected_ : on_disconnected_;
+  if (handler != nullptr) handler();
+}
+
+void AwsIotDevice::wifi_begin() {
+  LOGF("[wifi] connecting to \"%s\"\n", wifi_ssid_);
+  if (wifi_begun_) WiFi.disconnect();  // drop a half-finished attempt before the next
+  wifi_begun_ = true;
+  WiFi.begin(wifi_ssid_, wifi_password_[0] != '\0' ? wifi_password_ : nullptr);
+}
+
+void AwsIotDevice::perform(awsiot::Action action) {
+  char detail[kFailureTextBytes - 8];  // the failure without its subject, for the log line
+  switch (action) {
+    case awsiot::Action::kNone:
+      break;
+    case awsiot::Action::kWifiBegin:
+      wifi_begin();
+      break;
+    case awsiot::Action::kWifiTimeout:
+      DEVICE_FORMAT(detail, sizeof detail, "not connected after %lu s: status %d (%s)",
+                    static_cast<unsigned long>(awsiot::kDefaultTiming.wifi_timeout_ms / 1000),
+                    static_cast<int>(WiFi.status()), wifi_words(WiFi.status()));
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "WiFi %s", detail);
+      LOGF("[wifi] %s; retry in %lu ms\n", detail,
+           static_cast<unsigned long>(connection_.last_delay_ms()));
+      break;
+    case awsiot::Action::kWifiLost:
+      DEVICE_FORMAT(detail, sizeof detail, "lost: status %d (%s)", static_cast<int>(WiFi.status()),
+                    wifi_words(WiFi.status()));
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "WiFi %s", detail);
+      LOGF("[wifi] %s\n", detail);
+      set_connected(false);  // after the failure text: onDisconnected may read it
+      break;
+    case awsiot::Action::kStartClock:
+      LOGF("[time] waiting for SNTP (%s)\n", ntp_server_);
+      configTime(0, 0, ntp_server_, kSecondNtpServer);
+      break;
+    case awsiot::Action::kClockTimeout:
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_,
+                    "clock still not set after %lu s (UDP port 123 blocked? NTP_SERVER wrong?)",
+                    static_cast<unsigned long>(awsiot::kDefaultTiming.clock_timeout_ms / 1000));
+      LOGF("[time] %s; retry in %lu ms\n", last_failure_,
+           static_cast<unsigned long>(connection_.last_delay_ms()));
+      print_utc("[time] the clock reads ");
+      break;
+    case awsiot::Action::kConnect:
+      connect_mqtt();
+      break;
+    case awsiot::Action::kConnectionLost:
+      DEVICE_FORMAT(detail, sizeof detail, "connection lost: state %d (%s)", mqtt_.state(),
+                    awsiot::mqtt_state_text(mqtt_.state()));
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "MQTT %s", detail);
+      LOGF("[mqtt] %s; free heap %lu; retry in %lu ms\n", detail,
+           static_cast<unsigned long>(device::free_heap()),
+           static_cast<unsigned long>(connection_.last_delay_ms()));
+      set_connected(false);  // after the failure text: onDisconnected may read it
+      break;
+  }
+}
+
+void AwsIotDevice::report_progress(bool wifi_up) {
+  if (wifi_up && !wifi_was_up_) {
+    LOGF("[wifi] connected: IP %s, RSSI %d dBm\n", WiFi.localIP().toString().c_str(),
+         static_cast<int>(WiFi.RSSI()));
+  }
+  wifi_was_up_ = wifi_up;
+  const awsiot::State state = connection_.state();
+  if (last_state_ == awsiot::State::kWaitingForClock && state == awsiot::State::kConnecting) {
+    print_utc("[time] clock set: ");
+  }
+  last_state_ = state;
+}
+
+void AwsIotDevice::loop() {
+  if (!begun_) return;
+  const uint32_t now = millis();
+  if (halted_) {
+    if (awsiot::elapsed(now, halt_reminded_at_, kHaltReminderMs)) {
+      halt_reminded_at_ = now;
+      LOGF("[halt] %s\n", halt_reason_);
+    }
+    return;  // the sketch's own work goes on
+  }
+
+  awsiot::Observed observed;
+  observed.wifi_up = WiFi.status() == WL_CONNECTED;
+  observed.clock_valid = awsiot::clock_valid(now_seconds());
+  observed.mqtt_connected = mqtt_.connected();
+  perform(connection_.step(now, observed));
+  report_progress(observed.wifi_up);
+
+  if (connection_.state() == awsiot::State::kConnected) {
+    mqtt_.loop();  // keep-alive, incoming messages (handlers run from here)
+  }
+  yield();
+}
+
+#endif  // defined(ESP8266) || defined(ESP32)
