@@ -1,7 +1,7 @@
 """AWS IoT identities for ESP8266 / ESP32: the PlatformIO extra script and the command line.
 
 In platformio.ini:  extra_scripts = pre:extra_scripts/aws_iot.py
-On a shell:         python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo|register --help
+On a shell:         python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo|flash|register --help
 
 Under PlatformIO this file only declares: reading it does no work, so `pio run -t clean`
 and `-t idedata` need no secrets. The work happens in SCons actions:
@@ -10,7 +10,7 @@ and `-t idedata` need no secrets. The work happens in SCons actions:
 - the board's files in data/ (part of the default build and of upload, and always before
   buildfs / uploadfs, since the image is built from that folder); only the image needs an
   identity: a firmware build without one says so in one line;
-- custom targets iot-prepare, iot-check, iot-dev-certs, iot-broker, iot-probe, iot-register.
+- custom targets iot-prepare, iot-check, iot-dev-certs, iot-broker, iot-probe, iot-fleet-images, iot-register.
 The logic lives in aws_iot_tools/, which never imports SCons. Options: aws_iot_tools/options.py.
 """
 
@@ -176,6 +176,37 @@ def cli_action(*argv):
     return action
 
 
+def board_layout_file(env, target):
+    """The env's flash layout, as the real builders find it: ESP32's partition table
+    ($PARTITIONS_TABLE_CSV, set by the platform's builder), ESP8266's linker script (the
+    framework's, through PlatformIO's GetActualLDScript; without a framework script, the
+    board's build.ldscript in the project or the platform's ld/ folder)."""
+    if target == "esp32":
+        return env.subst("$PARTITIONS_TABLE_CSV") or None
+    if "LDSCRIPT_PATH" in env or "-T" in env.get("LINKFLAGS", []):
+        return os.path.abspath(env.GetActualLDScript())  # it may answer relative to the project
+    board = env.BoardConfig()
+    name = board.get("build.ldscript", board.get("build.arduino.ldscript", ""))
+    folders = [env.subst("$PROJECT_DIR"), os.path.join(env.PioPlatform().get_dir(), "ld")]
+    found = [os.path.join(f, name) for f in folders if name and os.path.isfile(os.path.join(f, name))]
+    if not found:
+        raise InputError(f"board {env.subst('$BOARD')}: no linker script {name or '(build.ldscript unset)'} found for the "
+                         "filesystem geometry: set board_build.ldscript")
+    return found[0]
+
+
+@reported
+def fleet_images_target(target, source, env):
+    from aws_iot_tools.cli import main
+    opts = env["AWS_IOT_OPTIONS"]
+    project_dir = env.subst("$PROJECT_DIR")
+    argv = ["batch", os.path.join(project_dir, opts.fleet_devices), "--out", os.path.join(project_dir, opts.fleet_out),
+            "--target", opts.target, "--key-format", opts.key_format, "--image",
+            "--fs-layout", board_layout_file(env, opts.target), "--jobs", "1"]  # no process pool inside SCons
+    if main(argv):
+        raise UserError("aws_iot: iot-fleet-images failed (see above)")
+
+
 def declare(env):
     project_dir = env.subst("$PROJECT_DIR")
     opts = options.resolve(lambda name: env.GetProjectOption(name, ""), os.environ)
@@ -233,6 +264,9 @@ def declare(env):
                         "(thing name from AWS_IOT_THING_NAME)")
     env.AddCustomTarget("iot-probe", None, cli_action("probe"), title="AWS IoT: probe the endpoint",
                         description="Connect from this PC with exactly the files in data/ and name what fails")
+    env.AddCustomTarget("iot-fleet-images", None, env.VerboseAction(fleet_images_target, "Imaging the fleet"),
+                        title="AWS IoT: fleet images",
+                        description="One LittleFS image per device folder, in this board's geometry (docs/fleet.md)")
 
 
 def _list(folder):

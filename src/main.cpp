@@ -22,12 +22,17 @@ uint32_t telemetry_seq = 0;
 bool telemetry_requested = false;
 
 void publish_telemetry() {
-  char payload[320];  // room for a 128-byte thing name
+  char payload[384];  // room for a 128-byte thing name and every number at its longest
+  // max_block: the largest free heap block; when it nears the ~22 KB a TLS handshake
+  // needs, fragmentation is coming (the library restarts after repeated failures).
   snprintf(payload, sizeof payload,
-           "{\"thing\":\"%s\",\"seq\":%lu,\"uptime_s\":%lu,\"time\":%lld,\"heap\":%lu,\"rssi\":%d}",
+           "{\"thing\":\"%s\",\"seq\":%lu,\"session\":%lu,\"uptime_s\":%llu,\"time\":%lld,"
+           "\"heap\":%lu,\"max_block\":%lu,\"rssi\":%d}",
            device.thingName(), static_cast<unsigned long>(++telemetry_seq),
-           static_cast<unsigned long>(millis() / 1000), static_cast<long long>(time(nullptr)),
-           static_cast<unsigned long>(ESP.getFreeHeap()), static_cast<int>(WiFi.RSSI()));
+           static_cast<unsigned long>(device.sessions()),
+           static_cast<unsigned long long>(device.uptimeMs() / 1000u), static_cast<long long>(time(nullptr)),
+           static_cast<unsigned long>(ESP.getFreeHeap()), static_cast<unsigned long>(device.maxFreeBlock()),
+           static_cast<int>(WiFi.RSSI()));
   if (device.publish(device.telemetryTopic(), payload)) {
     Serial.printf("[app] telemetry -> %s %s\n", device.telemetryTopic(), payload);
   }

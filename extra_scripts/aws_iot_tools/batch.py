@@ -2,6 +2,7 @@
 
     python3 extra_scripts/aws_iot.py batch DEVICES_DIR --out OUT_DIR [--target esp8266|esp32]
                                            [--key-format pkcs8|traditional] [--jobs N]
+                                           [--image [--fs-layout FILE]]
 
 Each subfolder of DEVICES_DIR holds one device's PEM files, as downloaded from AWS IoT,
 and optionally its thing name in `thing.txt` (see identity/thing.py; AWS_IOT_THING_NAME is
@@ -9,7 +10,8 @@ not used here, since one name for every device would have them knock each other 
 its outputs go to OUT_DIR/<device name>/ with the same names, bytes and validation as
 `prepare` (this module only fans provision.prepare out over worker processes). A
 failing device is reported in one line and the others go on; the exit status is 1
-when any device failed.
+when any device failed. With --image, each device also gets OUT_DIR/<device>/littlefs.bin
+and the run writes OUT_DIR/manifest.json (aws_iot_tools/fleet/).
 
 Imports stay light here (no cryptography): the command line imports this module to
 declare its arguments. The heavy modules are imported once in the parent before the
@@ -18,6 +20,7 @@ bundle again per device.
 """
 
 import contextlib
+import functools
 import os
 import sys
 import time
@@ -35,6 +38,7 @@ class DeviceResult:
     problems: tuple = ()   # one line each, without the device name
     warnings: tuple = ()
     changed: int = 0       # files written or removed
+    record: object = None  # the device's fleet manifest record (batch --image)
 
 
 def add_arguments(parser):
@@ -49,6 +53,11 @@ def add_arguments(parser):
                         help="private key encoding (default: AWS_IOT_KEY_FORMAT, else pkcs8)")
     parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                         help="worker processes (default: the number of CPUs)")
+    parser.add_argument("--image", action="store_true",
+                        help="also write OUT_DIR/<device>/littlefs.bin and OUT_DIR/manifest.json")
+    parser.add_argument("--fs-layout", metavar="FILE",
+                        help="with --image: the board's linker script (esp8266) or partition table CSV (esp32); "
+                             "default nodemcuv2 eagle.flash.4m1m.ld / esp32dev default.csv")
     return parser
 
 
@@ -70,19 +79,20 @@ def make_jobs(devices, out_dir, target, key_format, settings):
             for d in devices]
 
 
-def prepare_device(job):
-    """Validate and write one device's files; never raises."""
+def prepare_device(job, after=None):
+    """Validate and write one device's files, then `after(job, plan)` (its result is the record); never raises."""
     from . import provision
     from .errors import InputError
     name = job.data_dir.name
     try:
         result, written = provision.prepare(job)
+        record = after(job, result) if after else None
     except InputError as error:
         return DeviceResult(name, False, tuple(error.problems))
     except Exception as error:  # one device's bug or I/O error must not stop the others
         return DeviceResult(name, False, (f"unexpected {type(error).__name__}: {error}",))
     changed = sum(1 for _, action in written if action != "unchanged")
-    return DeviceResult(name, True, warnings=tuple(result.findings.warnings), changed=changed)
+    return DeviceResult(name, True, warnings=tuple(result.findings.warnings), changed=changed, record=record)
 
 
 def _preload_roots():
@@ -92,8 +102,8 @@ def _preload_roots():
         amazon_roots.load()
 
 
-def run(jobs, workers, on_result=None):
-    """prepare_device for every job over `workers` processes; [DeviceResult] in the jobs' order."""
+def run(jobs, workers, on_result=None, work=prepare_device):
+    """work (prepare_device) for every job over `workers` processes; [DeviceResult] in the jobs' order."""
     import multiprocessing
 
     from . import provision  # noqa: F401  imported before forking: the workers inherit it
@@ -104,11 +114,11 @@ def run(jobs, workers, on_result=None):
     # (Windows), the devices are prepared in this process.
     with contextlib.ExitStack() as stack:
         if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-            stream = map(prepare_device, jobs)
+            stream = map(work, jobs)
         else:
             pool = stack.enter_context(multiprocessing.get_context("fork").Pool(workers))
             chunk = max(1, min(16, len(jobs) // (workers * 8)))
-            stream = pool.imap_unordered(prepare_device, jobs, chunksize=chunk)
+            stream = pool.imap_unordered(work, jobs, chunksize=chunk)
         for result in stream:
             results[result.name] = result
             if on_result:
@@ -190,6 +200,11 @@ def main(args, environ=None, out=None, err=None):
     workers = args.jobs if args.jobs and args.jobs > 0 else (os.cpu_count() or 1)
     workers = max(1, min(workers, len(jobs)))
 
+    work, geometry = prepare_device, None
+    if args.image:  # before any device is prepared: a missing littlefs-python or bad layout stops here
+        from .fleet import step
+        geometry = step.setup(devices, target, args.fs_layout)
+        work = functools.partial(prepare_device, after=functools.partial(step.device_step, geometry=geometry))
     progress = _Progress(len(jobs), err)
 
     def report(result):
@@ -201,11 +216,16 @@ def main(args, environ=None, out=None, err=None):
 
     started = time.monotonic()
     try:
-        results = run(jobs, workers, report)
+        results = run(jobs, workers, report, work)
     finally:
         progress.close()
     seconds = time.monotonic() - started
     changed = sum(r.changed for r in results if r.ok)
     print(f"{summary_line(results, seconds, workers)}; {target} files in {out_dir}/<device>/, "
           f"{changed} file{'s' if changed != 1 else ''} written or removed", file=out)
+    if geometry is not None:
+        path = step.finish(out_dir, results, target, geometry)
+        images = sum(1 for r in results if r.ok)
+        print(f"images: {images} littlefs.bin ({geometry.size:,} bytes at {geometry.offset:#x}, "
+              f"{geometry.source}); record in {path}", file=out)
     return EXIT_FAILED if any(not r.ok for r in results) else EXIT_OK

@@ -1,6 +1,6 @@
 """The command line, for Arduino IDE users and scripts: the same jobs as the PlatformIO targets.
 
-    python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo|register [--project-dir DIR] ...
+    python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo|flash|register [--project-dir DIR] ...
 
 Exit status: 0 success, 1 wrong input (one line per problem on stderr), 2 usage error (argparse).
 """
@@ -15,7 +15,6 @@ from . import projectini, secrets, targets
 from .errors import InputError
 
 EXIT_OK, EXIT_INPUT = 0, 1
-LAZY_VERBS = {"register": "aws.cli"}  # verb -> module, where they differ
 
 
 def build_job(project_dir, opts, settings, filesystem=None, state_dir=None):
@@ -63,9 +62,11 @@ def make_parser():
                                     ("probe", "probe", "connect from this PC with exactly the files in data/"),
                                     ("batch", "batch", "prepare one output folder per device folder, on all cores"),
                                     ("demo", "demo", "the whole flow against a local broker: no board, no AWS"),
+                                    ("flash", "fleet.flash", "write a device's image (batch --image) with esptool"),
                                     ("register", "aws.cli", "register the thing in AWS IoT: key made here, "
                                      "certificate from a CSR, least-privilege policy, endpoint into .env")):
         sub = verbs.add_parser(name, help=text)
+        sub.set_defaults(module=module_name)
         _lazy(module_name).add_arguments(sub)
     return parser
 
@@ -143,7 +144,7 @@ def main(argv=None, environ=None, out=None, err=None):
             return run_prepare_or_check(args, environ, out, err)
         if args.verb == "dev-certs":
             return run_dev_certs(args, environ, out)
-        return _lazy(LAZY_VERBS.get(args.verb, args.verb)).main(args)
+        return _lazy(args.module).main(args)
     except InputError as error:
         for problem in error.problems:
             print(f"error: {problem}", file=err)

@@ -4,7 +4,7 @@ import fnmatch
 import subprocess
 
 MUST_NOT_TRACK = ("certs/*", "dev-certs/*", "data/*.der", "data/*.pem", "secrets.h", "*/secrets.h",
-                  ".env", "*/.env")
+                  ".env", "*/.env", "devices/*", "fleet/*")  # the last two: iot-fleet-images' folders
 ALLOWED = ("certs/README.md",)
 
 

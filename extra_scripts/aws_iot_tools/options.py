@@ -11,6 +11,8 @@ win over both.
 | custom_aws_iot_target       | AWS_IOT_TARGET       | from the platform  | esp8266 (DER for BearSSL) or esp32 (PEM for mbedTLS) |
 | custom_aws_iot_key_format   | AWS_IOT_KEY_FORMAT   | pkcs8              | private key encoding: pkcs8, or traditional (PKCS#1 RSA / SEC1 EC) |
 | custom_aws_iot_dev_key_type | AWS_IOT_DEV_KEY_TYPE | ec                 | key type of development certificates: ec (P-256) or rsa (2048) |
+| custom_aws_iot_fleet_devices | AWS_IOT_FLEET_DEVICES | devices          | `iot-fleet-images`: folder with one subfolder of PEM files per device |
+| custom_aws_iot_fleet_out    | AWS_IOT_FLEET_OUT    | fleet              | `iot-fleet-images`: OUT folder of the images and manifest.json (docs/fleet.md) |
 | custom_aws_iot_check_aws    | AWS_IOT_CHECK_AWS    | no                 | yes: the iot-check target also asks AWS (check --aws; read in aws_iot.py) |
 
 Secrets are never options: WIFI_SSID, WIFI_PASSWORD, AWS_IOT_ENDPOINT,
@@ -20,8 +22,9 @@ environment or the project's .env only (see secrets.py).
 
 from dataclasses import dataclass
 
-NAMES = ("certs_dir", "data_dir", "target", "key_format", "dev_key_type")
-DEFAULTS = {"certs_dir": "certs", "data_dir": "", "target": "", "key_format": "pkcs8", "dev_key_type": "ec"}
+NAMES = ("certs_dir", "data_dir", "target", "key_format", "dev_key_type", "fleet_devices", "fleet_out")
+DEFAULTS = {"certs_dir": "certs", "data_dir": "", "target": "", "key_format": "pkcs8", "dev_key_type": "ec",
+            "fleet_devices": "devices", "fleet_out": "fleet"}
 DEV_KEY_TYPES = ("ec", "rsa")
 DEV_CERTS_DIR = "dev-certs"
 
@@ -41,6 +44,8 @@ class Options:
     target: str
     key_format: str
     dev_key_type: str
+    fleet_devices: str = DEFAULTS["fleet_devices"]
+    fleet_out: str = DEFAULTS["fleet_out"]
 
 
 def resolve(ini_get, environ, overrides=None):

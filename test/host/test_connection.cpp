@@ -69,7 +69,7 @@ TEST_CASE("a failed connect backs off at least one second, then retries") {
   CHECK(c.step(resume + 1, kReady) == Action::kConnect);
 }
 
-TEST_CASE("backoff grows with repeated failures and is reset by a success") {
+TEST_CASE("backoff grows with repeated failures; a CONNACK alone does not reset it") {
   Connection c(kDefaultTiming, lowest, nullptr);
   uint32_t t = to_first_connect(c, 0);
   std::vector<uint32_t> delays;
@@ -82,15 +82,15 @@ TEST_CASE("backoff grows with repeated failures and is reset by a success") {
   }
   CHECK(delays == std::vector<uint32_t>{1000, 2000, 4000, 8000, 16000, 32000});
   c.connect_result(t, true);
-  CHECK(c.step(t + 100, kReady) == Action::kConnectionLost);  // dropped at once
-  CHECK(c.last_delay_ms() == 1000);
+  CHECK(c.step(t + 100, kReady) == Action::kDroppedAfterConnack);  // dropped at once
+  CHECK(c.last_delay_ms() == 60000);  // keeps growing: the 2-minute cap, lowest jitter
 }
 
 TEST_CASE("a session dropped right after CONNECT still waits a second before the next") {
   Connection c(kDefaultTiming, lowest, nullptr);
   const uint32_t t = to_first_connect(c, 0);
   c.connect_result(t, true);
-  CHECK(c.step(t + 1, kReady) == Action::kConnectionLost);
+  CHECK(c.step(t + 1, kReady) == Action::kDroppedAfterConnack);
   uint32_t now = t + 2;
   while (c.step(now, kReady) != Action::kConnect) {
     ++now;
@@ -213,6 +213,141 @@ TEST_CASE("property: never two CONNECTs within one second, whatever happens") {
     }
     CHECK(have_last);
   }
+}
+
+namespace {
+
+// Connects at once, stays up `session_ms`, is dropped; returns the next CONNECT's time.
+uint32_t session_then_drop(Connection& c, uint32_t t, uint32_t session_ms, Action* report) {
+  c.connect_result(t, true);
+  REQUIRE(c.step(t + 1, kUp) == Action::kNone);
+  *report = c.step(t + session_ms, kReady);
+  uint32_t now = t + session_ms + c.last_delay_ms();
+  REQUIRE(c.step(now, kReady) == Action::kNone);
+  REQUIRE(c.step(now, kReady) == Action::kConnect);
+  return now;
+}
+
+}  // namespace
+
+TEST_CASE("policy drops right after CONNACK: backoff keeps growing, a handful of sessions a minute") {
+  // AWS accepts CONNECT, sends CONNACK, then closes at the first denied SUBSCRIBE.
+  Connection c(kDefaultTiming, lowest, nullptr);
+  uint32_t t = to_first_connect(c, 0);
+  const uint32_t start = t;
+  std::vector<uint32_t> delays;
+  int sessions_first_minute = 0;
+  for (int i = 0; i < 8; ++i) {
+    if (t - start < 60000) ++sessions_first_minute;
+    Action report = Action::kNone;
+    t = session_then_drop(c, t, 300, &report);
+    CHECK(report == Action::kDroppedAfterConnack);
+    delays.push_back(c.last_delay_ms());
+  }
+  CHECK(delays == std::vector<uint32_t>{1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000});
+  CHECK(sessions_first_minute <= 7);
+  CHECK(c.sessions() == 8);
+  CHECK(c.last_session_ms() == 300);
+}
+
+TEST_CASE("a session that stayed up twice the keep-alive resets the backoff") {
+  Connection c(kDefaultTiming, lowest, nullptr);
+  uint32_t t = to_first_connect(c, 0);
+  Action report = Action::kNone;
+  for (int i = 0; i < 4; ++i) t = session_then_drop(c, t, 300, &report);
+  CHECK(c.last_delay_ms() == 8000);
+  // Up for a while, but less than 2 x keep-alive: an ordinary loss, the backoff still grows.
+  t = session_then_drop(c, t, kDefaultTiming.stable_session_ms - 1, &report);
+  CHECK(report == Action::kConnectionLost);
+  CHECK(c.last_delay_ms() == 16000);
+  t = session_then_drop(c, t, kDefaultTiming.stable_session_ms, &report);
+  CHECK(report == Action::kConnectionLost);
+  CHECK(c.last_delay_ms() == 1000);  // from the beginning again
+}
+
+TEST_CASE("the ESP32 does not wait for SNTP before TLS; the ESP8266 does") {
+  Connection esp32(board_timing(false, 0), lowest, nullptr);
+  CHECK(esp32.step(0, kNothing) == Action::kWifiBegin);
+  CHECK(esp32.step(10, kWifiOnly) == Action::kStartClock);  // SNTP runs, for the timestamps
+  CHECK(esp32.state() == State::kConnecting);
+  CHECK(esp32.step(20, kWifiOnly) == Action::kConnect);  // clock still unset: connect anyway
+  esp32.connect_result(30, false);
+  const uint32_t back = 30 + esp32.last_delay_ms();
+  CHECK(esp32.step(back, kWifiOnly) == Action::kNone);
+  CHECK(esp32.step(back + 1, kWifiOnly) == Action::kConnect);
+
+  Connection esp8266(board_timing(true, 0), lowest, nullptr);
+  CHECK(esp8266.step(0, kNothing) == Action::kWifiBegin);
+  CHECK(esp8266.step(10, kWifiOnly) == Action::kStartClock);
+  CHECK(esp8266.state() == State::kWaitingForClock);
+  CHECK(esp8266.step(20, kWifiOnly) == Action::kNone);
+  // After a WiFi loss the ESP32 goes straight back to connecting too.
+  Connection again(board_timing(false, 0), lowest, nullptr);
+  const uint32_t t = 20;
+  CHECK(again.step(0, kNothing) == Action::kWifiBegin);
+  CHECK(again.step(10, kWifiOnly) == Action::kStartClock);
+  CHECK(again.step(t, kWifiOnly) == Action::kConnect);
+  again.connect_result(t + 1, true);
+  CHECK(again.step(t + 2, {false, false, false}) == Action::kWifiLost);
+  const uint32_t resume = t + 2 + again.last_delay_ms();
+  CHECK(again.step(resume, kWifiOnly) == Action::kNone);
+  CHECK(again.state() == State::kConnecting);
+}
+
+TEST_CASE("restart after the configured time without a session, never while connected") {
+  const uint32_t limit = 600000;  // 10 minutes
+  Connection c(board_timing(true, limit), lowest, nullptr);
+  uint32_t t = to_first_connect(c, 0);
+  bool restarted = false;
+  while (t < 2 * limit) {
+    c.connect_result(t, false);
+    t += c.last_delay_ms();
+    Action a = c.step(t, kReady);
+    if (a == Action::kRestart) {
+      restarted = true;
+      break;
+    }
+    if (c.step(t, kReady) == Action::kRestart) {
+      restarted = true;
+      break;
+    }
+  }
+  CHECK(restarted);
+  CHECK(t >= limit);
+  CHECK(t < limit + 130000);  // at most one capped backoff late
+  CHECK(c.restart_reason() == RestartReason::kNoSession);
+  CHECK(c.step(t + 1, kReady) == Action::kRestart);  // insists until the glue restarts
+
+  Connection up(board_timing(true, limit), lowest, nullptr);
+  t = to_first_connect(up, 0);
+  up.connect_result(t, true);
+  CHECK(up.step(t + 3 * limit, kUp) == Action::kNone);  // a long session never restarts
+  // The clock starts again when the session ends.
+  CHECK(up.step(t + 3 * limit + 1, kReady) == Action::kConnectionLost);
+  CHECK(up.step(t + 3 * limit + limit - 10, kReady) != Action::kRestart);
+
+  Connection never(board_timing(true, 0), lowest, nullptr);
+  CHECK(never.step(0, kNothing) == Action::kWifiBegin);
+  for (uint32_t m = 1; m < 100; ++m) CHECK(never.step(m * 3600000u, kNothing) != Action::kRestart);
+}
+
+TEST_CASE("restart after repeated out-of-memory connects; other failures break the streak") {
+  Connection c(kDefaultTiming, lowest, nullptr);
+  uint32_t t = to_first_connect(c, 0);
+  auto retry = [&](ConnectOutcome outcome) {
+    c.connect_result(t, outcome);
+    t += c.last_delay_ms();
+    Action a = c.step(t, kReady);
+    if (a == Action::kRestart) return a;
+    return c.step(t, kReady);
+  };
+  CHECK(retry(ConnectOutcome::kOutOfMemory) == Action::kConnect);
+  CHECK(retry(ConnectOutcome::kOutOfMemory) == Action::kConnect);
+  CHECK(retry(ConnectOutcome::kFailed) == Action::kConnect);  // streak broken
+  CHECK(retry(ConnectOutcome::kOutOfMemory) == Action::kConnect);
+  CHECK(retry(ConnectOutcome::kOutOfMemory) == Action::kConnect);
+  CHECK(retry(ConnectOutcome::kOutOfMemory) == Action::kRestart);
+  CHECK(c.restart_reason() == RestartReason::kOutOfMemory);
 }
 
 TEST_CASE("names for logs") {

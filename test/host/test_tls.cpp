@@ -28,3 +28,29 @@ TEST_CASE("without MFLN the receive buffer is a full TLS record") {
   b = choose_tls_buffers(20000, 3000);  // not a valid MFLN value
   CHECK(b.recv == 16384);
 }
+
+TEST_CASE("MFLN: a probe that got no answer is repeated; a 'no' from a server that answered is kept") {
+  MflnMemory m;
+  CHECK(m.should_probe());
+  m.record_probe(false, 1024);  // nothing answered, or the server declined: unknown yet
+  CHECK(m.fragment() == 0);
+  CHECK_FALSE(m.known());
+  m.record_attempt(false);  // the attempt did not reach TLS either (DNS, TCP ...)
+  CHECK(m.should_probe());  // so probe again before the next attempt
+  m.record_probe(false, 1024);
+  m.record_attempt(true);  // the server answered TLS: it really declines MFLN (AWS)
+  CHECK_FALSE(m.should_probe());
+  CHECK(m.known());
+  CHECK(m.fragment() == 0);
+  m.record_attempt(false);  // later failures do not make it forget
+  CHECK_FALSE(m.should_probe());
+}
+
+TEST_CASE("MFLN: an accepted probe is kept for the boot") {
+  MflnMemory m;
+  m.record_probe(true, 1024);
+  CHECK(m.fragment() == 1024);
+  m.record_attempt(false);
+  CHECK_FALSE(m.should_probe());
+  CHECK(m.fragment() == 1024);
+}

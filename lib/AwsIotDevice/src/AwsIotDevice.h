@@ -6,7 +6,7 @@
 //   #include <AwsIotDevice.h>
 //   AwsIotDevice device;
 //   void setup() { Serial.begin(115200); device.begin(); }   // settings from secrets.h
-//   void loop()  { device.loop(); }                          // never blocks for long
+//   void loop()  { device.loop(); }  // blocks only during a connect attempt (<= 60 s / 45 s)
 //
 // Settings: begin() takes WiFi, endpoint and thing name from secrets.h, which the plugin
 // generates into the build folder from WIFI_SSID, WIFI_PASSWORD, AWS_IOT_ENDPOINT and the
@@ -38,6 +38,8 @@
 
 #include "core/aws_iot_config.h"
 #include "core/aws_iot_connection.h"
+#include "core/aws_iot_diagnosis.h"
+#include "core/aws_iot_runtime.h"
 #include "core/aws_iot_shadow.h"
 #include "core/aws_iot_topics.h"
 
@@ -62,7 +64,7 @@ class AwsIotDevice {
   typedef void (*EventHandler)();
 
   static constexpr unsigned kMaxSubscriptions = 8;
-  static constexpr size_t kFailureTextBytes = 240;
+  static constexpr size_t kFailureTextBytes = awsiot::kFailureTextBytes;
 
   // A topic built on demand (a value: use it at once or copy it).
   struct Topic {
@@ -84,7 +86,8 @@ class AwsIotDevice {
   bool begin(const char* wifiSsid, const char* wifiPassword, const char* endpoint);
 
   // One step of WiFi -> clock -> TLS + MQTT -> connected, with backoff; then MQTT's own
-  // loop (keep-alive, incoming messages). Call it from loop() as often as possible.
+  // loop (keep-alive, incoming messages). Call it from loop() as often as possible. A step
+  // that connects blocks for that attempt: at most 60 s (ESP8266) / 45 s (ESP32).
   void loop();
 
   // QoS 0 (PubSubClient publishes at QoS 0 only). False when not connected or too large
@@ -122,6 +125,12 @@ class AwsIotDevice {
   // $aws/things/<thing>/shadow/[name/<shadowName>/]<which>; invalid (empty) on a bad name.
   Topic shadowTopic(awsiot::ShadowTopic which, const char* shadowName = nullptr) const;
 
+  // Sessions opened since boot (the status payloads carry it), uptime that does not wrap
+  // after 49.7 days, and the largest free heap block (fragmentation shows here first).
+  uint32_t sessions() const { return connection_.sessions(); }
+  uint64_t uptimeMs() { return uptime_.update(millis()); }
+  uint32_t maxFreeBlock() const;
+
   // The MQTT client underneath, for what this class does not cover.
   PubSubClient& mqtt() { return mqtt_; }
 
@@ -134,10 +143,11 @@ class AwsIotDevice {
   bool check_settings(const Settings& settings);
   bool choose_thing_name(const char* compiled);
   bool make_topics();
-  void halt(const char* reason);
+  void halt(const char* reason, awsiot::HaltKind kind);
   void perform(awsiot::Action action);
   void connect_mqtt();
-  void report_connect_failure();
+  void report_connect_failure(const awsiot::AttemptFacts& facts, awsiot::FailedLayer layer,
+                              const char* tls_text);
   void after_connect();
   void set_connected(bool connected);
   void dispatch(char* topic, uint8_t* payload, unsigned int length);
@@ -146,6 +156,7 @@ class AwsIotDevice {
 
   PubSubClient mqtt_;
   awsiot::Connection connection_;
+  awsiot::Uptime uptime_;
   awsiot::Endpoint endpoint_;  // PubSubClient keeps a pointer to the host
   char wifi_ssid_[awsiot::kMaxSsidBytes + 1];
   char wifi_password_[awsiot::kMaxWifiPasswordBytes + 1];
@@ -162,16 +173,19 @@ class AwsIotDevice {
   EventHandler on_connected_;
   EventHandler on_disconnected_;
   const char* halt_reason_;
+  awsiot::HaltKind halt_kind_;
+  uint32_t halted_at_;
   uint32_t halt_reminded_at_;
+  uint32_t boot_id_;  // random per boot: tells this boot's status payloads from older ones
   uint16_t mqtt_buffer_bytes_;
   uint16_t keep_alive_seconds_;
   uint8_t client_id_source_;
-  awsiot::State last_state_;
   bool begun_;
   bool halted_;
   bool connected_;
   bool wifi_was_up_;
   bool wifi_begun_;
+  bool clock_reported_;
 };
 
 // --- defaults from secrets.h, compiled in the sketch's unit only ----------------------

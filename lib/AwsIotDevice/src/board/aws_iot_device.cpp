@@ -2,9 +2,11 @@
 // id, topics, connection state machine, error words) to WiFi, SNTP, LittleFS, the
 // per-board TLS glue (tls_esp8266.cpp / tls_esp32.cpp) and PubSubClient.
 //
-// loop() never waits: each pass does at most one step of the state machine. The one call
-// that takes seconds is the TLS + MQTT connect itself, bounded by its timeouts; the cores
-// yield inside it, so the watchdog is fed.
+// Each loop() does at most one step of the state machine. One step blocks for long: the
+// connect attempt (DNS, TLS, MQTT CONNECT), up to 60 s on the ESP8266 and 45 s on the
+// ESP32 in the worst case (awsiot::AttemptBounds, docs/device-client.md); PubSubClient's
+// CONNACK wait busy-polls the TLS client, which yields on both cores, so the watchdog is
+// fed. A message larger than a TLS record is also read within one loop().
 #if defined(ESP8266) || defined(ESP32)
 
 #define AWS_IOT_DEVICE_NO_SECRETS  // the library itself never reads secrets.h
@@ -21,6 +23,7 @@
 #include <new>
 
 #include "../core/aws_iot_core.h"
+#include "attempt_client.h"
 #include "device_log.h"
 #include "device_platform.h"
 #include "fs_files.h"
@@ -34,9 +37,19 @@
 
 namespace {
 
+// Restart after this long without an MQTT session (0: never).
+#ifndef AWS_IOT_RESTART_WITHOUT_SESSION_S
+#define AWS_IOT_RESTART_WITHOUT_SESSION_S 3600
+#endif
+
+// One AwsIotDevice per program (one identity, one TLS client): these board objects live
+// here rather than in the public header, which must not bring namespace device into the
+// sketch (where `AwsIotDevice device;` is the usual name).
+device::AttemptClient g_attempt(device::tls_client());  // observes each connect attempt
+device::PayloadCounter g_payload_counter;  // real size of messages larger than the buffer
+
 constexpr uint32_t kHaltReminderMs = 30000;
-constexpr uint16_t kDefaultKeepAliveSeconds = 60;  // AWS allows 30..1200
-constexpr uint16_t kMqttSocketTimeoutSeconds = 10;
+constexpr awsiot::MqttSettings kMqtt = awsiot::kMqttSettings;
 constexpr char kDefaultNtpServer[] = "pool.ntp.org";
 constexpr char kSecondNtpServer[] = "time.google.com";
 constexpr size_t kMaxPrintedPayload = 200;
@@ -63,20 +76,24 @@ bool copy_setting(char* out, size_t out_size, const char* text) {
 }  // namespace
 
 AwsIotDevice::AwsIotDevice()
-    : connection_(awsiot::kDefaultTiming, device::random_u32, nullptr),
+    : connection_(awsiot::board_timing(device::tls_checks_dates(), AWS_IOT_RESTART_WITHOUT_SESSION_S * 1000UL),
+                  device::random_u32, nullptr),
       on_connected_(nullptr),
       on_disconnected_(nullptr),
       halt_reason_(nullptr),
+      halt_kind_(awsiot::HaltKind::kConfiguration),
+      halted_at_(0),
       halt_reminded_at_(0),
-      mqtt_buffer_bytes_(static_cast<uint16_t>(awsiot::kShadowMqttBufferBytes)),
-      keep_alive_seconds_(kDefaultKeepAliveSeconds),
+      boot_id_(0),
+      mqtt_buffer_bytes_(kMqtt.buffer_bytes),
+      keep_alive_seconds_(kMqtt.keep_alive_s),
       client_id_source_(0),
-      last_state_(awsiot::State::kWifiConnecting),
       begun_(false),
       halted_(false),
       connected_(false),
       wifi_was_up_(false),
-      wifi_begun_(false) {
+      wifi_begun_(false),
+      clock_reported_(false) {
   endpoint_.host[0] = '\0';
   endpoint_.port = 0;
   wifi_ssid_[0] = wifi_password_[0] = ntp_server_[0] = '\0';
@@ -114,38 +131,50 @@ bool AwsIotDevice::begin(const Settings& settings) {
   WiFi.persistent(false);  // do not write the credentials to flash at every begin()
   WiFi.mode(WIFI_STA);
   WiFi.setAutoReconnect(true);
+  boot_id_ = device::random_u32(nullptr);
 
   if (!check_settings(settings)) {
-    halt("configuration error (see [config] above)");
+    halt("configuration error (see [config] above)", awsiot::HaltKind::kConfiguration);
     return false;
   }
+  // The backoff resets only after a session outlived two keep-alive periods.
+  awsiot::Timing timing =
+      awsiot::board_timing(device::tls_checks_dates(), AWS_IOT_RESTART_WITHOUT_SESSION_S * 1000UL);
+  timing.stable_session_ms = awsiot::stable_session_ms(keep_alive_seconds_);
+  connection_.set_timing(timing);
   if (!device::mount_filesystem()) {
-    halt("no filesystem (see [fs] above)");
+    halt("no filesystem (see [fs] above)", awsiot::HaltKind::kConfiguration);
     return false;
   }
   if (!choose_thing_name(settings.thingName) || !make_topics()) {
-    halt("configuration error (see [config] above)");
+    halt("configuration error (see [config] above)", awsiot::HaltKind::kConfiguration);
     return false;
   }
   LOGF("[boot] endpoint %s:%u, client id %s (from %s)\n", endpoint_.host, endpoint_.port,
        client_id_, thingNameSource());
   LOGF("[boot] topics: %s, %s, %s\n", topic_telemetry_, topic_status_, topic_commands_);
-  if (!device::load_identity()) {
-    halt("certificate or key files missing or unusable (see [fs] / [tls] above)");
+  bool transient = false;
+  if (!device::load_identity(&transient)) {
+    halt(transient ? "out of memory while loading the certificate and key"
+                   : "certificate or key files missing or unusable (see [fs] / [tls] above)",
+         transient ? awsiot::HaltKind::kTransient : awsiot::HaltKind::kConfiguration);
     return false;
   }
-  mqtt_.setClient(device::tls_client());
+  mqtt_.setClient(g_attempt);
+  // With a Stream attached PubSubClient 2.8 acknowledges and hands on (cut) a message
+  // larger than its buffer instead of dropping it silently without PUBACK.
+  mqtt_.setStream(g_payload_counter);
   mqtt_.setServer(endpoint_.host, endpoint_.port);  // by name: SNI and name check
   mqtt_.setCallback([this](char* topic, uint8_t* payload, unsigned int length) {
     dispatch(topic, payload, length);
   });
   mqtt_.setKeepAlive(keep_alive_seconds_);
-  mqtt_.setSocketTimeout(kMqttSocketTimeoutSeconds);
+  mqtt_.setSocketTimeout(kMqtt.socket_timeout_s);
   if (!mqtt_.setBufferSize(mqtt_buffer_bytes_)) {
     DEVICE_FORMAT(last_failure_, sizeof last_failure_, "no memory for the %u-byte MQTT buffer",
                   static_cast<unsigned>(mqtt_buffer_bytes_));
     LOGF("[mqtt] ERROR: %s\n", last_failure_);
-    halt("no memory for the MQTT buffer");
+    halt("no memory for the MQTT buffer", awsiot::HaltKind::kTransient);
     return false;
   }
   LOGF("[boot] ready, MQTT buffer %u bytes, free heap %lu\n",
@@ -236,14 +265,23 @@ bool AwsIotDevice::make_topics() {
   return true;
 }
 
-void AwsIotDevice::halt(const char* reason) {
+void AwsIotDevice::halt(const char* reason, awsiot::HaltKind kind) {
   halted_ = true;
   halt_reason_ = reason;
-  halt_reminded_at_ = millis();
+  halt_kind_ = kind;
+  halted_at_ = halt_reminded_at_ = millis();
   if (last_failure_[0] == '\0') copy_setting(last_failure_, sizeof last_failure_, reason);
-  LOGF("[halt] %s; not connecting (reminder every %u s)\n", reason,
-       static_cast<unsigned>(kHaltReminderMs / 1000));
+  const uint32_t restart_ms = awsiot::halt_restart_after_ms(kind);
+  if (restart_ms > 0) {
+    LOGF("[halt] %s; not connecting, restarting in %lu s\n", reason,
+         static_cast<unsigned long>(restart_ms / 1000));
+  } else {
+    LOGF("[halt] %s; not connecting (reminder every %u s)\n", reason,
+         static_cast<unsigned>(kHaltReminderMs / 1000));
+  }
 }
+
+uint32_t AwsIotDevice::maxFreeBlock() const { return device::max_free_block(); }
 
 // --- accessors ------------------------------------------------------------------------
 
@@ -337,6 +375,14 @@ bool AwsIotDevice::subscribe(const char* topicFilter, MessageHandler handler) {
 }
 
 void AwsIotDevice::dispatch(char* topic, uint8_t* payload, unsigned int length) {
+  const awsiot::IncomingSize size = awsiot::check_incoming(length, g_payload_counter.take());
+  if (!size.complete) {
+    // PubSubClient acknowledges it (QoS 1) after this returns; the payload here is cut.
+    LOGF("[mqtt] WARNING: message on %s has %lu bytes, more than the %u-byte MQTT buffer: "
+         "acknowledged and ignored (Settings::mqttBufferBytes for larger ones)\n",
+         topic, static_cast<unsigned long>(size.total), static_cast<unsigned>(mqtt_buffer_bytes_));
+    return;
+  }
   bool handled = false;
   for (const Subscription& subscription : subscriptions_) {
     if (subscription.filter != nullptr && awsiot::topic_matches(subscription.filter, topic)) {
@@ -358,45 +404,66 @@ void AwsIotDevice::dispatch(char* topic, uint8_t* payload, unsigned int length) 
 
 // --- the connection -------------------------------------------------------------------
 
-void AwsIotDevice::report_connect_failure() {
-  const int state = mqtt_.state();
-  char tls[160];
-  device::tls_last_error(tls, sizeof tls);
-  char detail[kFailureTextBytes - 24];  // the failure without its subject, for the log line
-  DEVICE_FORMAT(detail, sizeof detail, "state %d (%s)%s%s", state, awsiot::mqtt_state_text(state),
-                tls[0] != '\0' ? "; TLS: " : "", tls);
-  DEVICE_FORMAT(last_failure_, sizeof last_failure_, "MQTT connect failed: %s", detail);
-  LOGF("[mqtt] connect failed: %s; free heap %lu; retry in %lu ms\n", detail,
-       static_cast<unsigned long>(device::free_heap()),
+void AwsIotDevice::report_connect_failure(const awsiot::AttemptFacts& facts,
+                                          awsiot::FailedLayer layer, const char* tls_text) {
+  awsiot::describe_failure(layer, facts, endpoint_.host, endpoint_.port, client_id_, tls_text,
+                           last_failure_, sizeof last_failure_);
+  LOGF("[mqtt] connect failed (%s; free heap %lu, largest block %lu; retry in %lu ms)\n",
+       last_failure_, static_cast<unsigned long>(device::free_heap()),
+       static_cast<unsigned long>(device::max_free_block()),
        static_cast<unsigned long>(connection_.last_delay_ms()));
-  if (tls[0] == '\0' && state == -2) {
-    LOGF("[mqtt] no TLS error: DNS lookup or TCP connect to %s:%u failed\n", endpoint_.host,
-         endpoint_.port);
-  } else if (state == -4) {
-    LOGF("[mqtt] TLS was up but no CONNACK: AWS closes the connection when the policy "
-         "does not allow iot:Connect for client id %s\n", client_id_);
-  }
 }
 
+// One attempt: resolve, TLS, MQTT CONNECT; then name the layer that failed from what was
+// observed (awsiot::diagnose), never from the absence of an error code.
 void AwsIotDevice::connect_mqtt() {
-  device::tls_prepare(endpoint_.host, endpoint_.port, static_cast<time_t>(now_seconds()));
-  LOGF("[mqtt] connecting to %s:%u as %s (attempt %lu, free heap %lu)\n", endpoint_.host,
-       endpoint_.port, client_id_, static_cast<unsigned long>(connection_.connect_attempts()),
-       static_cast<unsigned long>(device::free_heap()));
+  LOGF("[mqtt] connecting to %s:%u as %s (attempt %lu, %lu sessions so far, free heap %lu)\n",
+       endpoint_.host, endpoint_.port, client_id_,
+       static_cast<unsigned long>(connection_.connect_attempts()),
+       static_cast<unsigned long>(connection_.sessions()), static_cast<unsigned long>(device::free_heap()));
+  IPAddress ip;
+  const bool resolved = device::resolve(endpoint_.host, &ip);
   const uint32_t started = millis();
-  // Last will: retained "offline" on the status topic when the connection dies.
-  const bool ok = mqtt_.connect(client_id_, nullptr, nullptr, topic_status_, 1, true, "offline", true);
-  const uint32_t took = millis() - started;
-  connection_.connect_result(millis(), ok);
+  bool ok = false;
+  g_attempt.begin_attempt(resolved, device::attempt_bounds().tls_ms, 1000u * kMqtt.socket_timeout_s);
+  if (resolved) {
+    device::tls_prepare(ip, endpoint_.port, static_cast<time_t>(now_seconds()));
+    // Last will: retained "offline" with the number of the session it belongs to.
+    char will[awsiot::kStatusPayloadBytes];
+    awsiot::format_status(will, sizeof will, false, connection_.sessions() + 1, boot_id_, now_seconds());
+    g_payload_counter.take();
+    // Persistent session (clean session off): AWS keeps the subscriptions and the QoS 1
+    // messages sent while the board is away.
+    ok = mqtt_.connect(client_id_, nullptr, nullptr, topic_status_, 1, true, will, kMqtt.clean_session);
+  }
+  awsiot::AttemptFacts& facts = g_attempt.finish_attempt();
+  device::TlsError tls;
+  tls.meaningful = tls.out_of_memory = false;
+  tls.text[0] = '\0';
+  if (!ok && resolved && !facts.tls_up) {
+    device::tls_last_error(&tls);
+    facts.tls_error = tls.meaningful && !tls.out_of_memory;
+    facts.out_of_memory = tls.out_of_memory;
+    // No code: is the server there at all? Tells "no TCP" from "closed in the handshake".
+    if (!tls.meaningful) facts.tcp_reachable = device::tcp_reachable(ip, endpoint_.port);
+  }
+  const awsiot::FailedLayer layer = awsiot::diagnose(facts, ok);
+  device::tls_attempt_done(awsiot::server_answered_tls(layer));
+  connection_.connect_result(millis(), ok ? awsiot::ConnectOutcome::kConnected
+                                          : layer == awsiot::FailedLayer::kOutOfMemory
+                                                ? awsiot::ConnectOutcome::kOutOfMemory
+                                                : awsiot::ConnectOutcome::kFailed);
   if (!ok) {
-    report_connect_failure();
+    report_connect_failure(facts, layer, tls.text);
     return;
   }
-  LOGF("[mqtt] connected in %lu ms\n", static_cast<unsigned long>(took));
+  LOGF("[mqtt] connected in %lu ms (session %lu)\n", static_cast<unsigned long>(millis() - started),
+       static_cast<unsigned long>(connection_.sessions()));
   after_connect();
 }
 
 void AwsIotDevice::after_connect() {
+  // Harmless with a persistent session (AWS keeps them); needed the first time.
   for (const Subscription& subscription : subscriptions_) {
     if (subscription.filter == nullptr) continue;
     if (mqtt_.subscribe(subscription.filter, 1)) {
@@ -405,7 +472,9 @@ void AwsIotDevice::after_connect() {
       LOGF("[mqtt] ERROR: subscribe to %s failed\n", subscription.filter);
     }
   }
-  if (!mqtt_.publish(topic_status_, "online", true)) {
+  char online[awsiot::kStatusPayloadBytes];
+  awsiot::format_status(online, sizeof online, true, connection_.sessions(), boot_id_, now_seconds());
+  if (!mqtt_.publish(topic_status_, online, true)) {
     LOGF("[mqtt] ERROR: publish to %s failed\n", topic_status_);
   }
   set_connected(true);
@@ -464,13 +533,30 @@ void AwsIotDevice::perform(awsiot::Action action) {
       connect_mqtt();
       break;
     case awsiot::Action::kConnectionLost:
-      DEVICE_FORMAT(detail, sizeof detail, "connection lost: state %d (%s)", mqtt_.state(),
+      DEVICE_FORMAT(detail, sizeof detail, "connection lost after %lu s: state %d (%s)",
+                    static_cast<unsigned long>(connection_.last_session_ms() / 1000), mqtt_.state(),
                     awsiot::mqtt_state_text(mqtt_.state()));
       DEVICE_FORMAT(last_failure_, sizeof last_failure_, "MQTT %s", detail);
       LOGF("[mqtt] %s; free heap %lu; retry in %lu ms\n", detail,
            static_cast<unsigned long>(device::free_heap()),
            static_cast<unsigned long>(connection_.last_delay_ms()));
       set_connected(false);  // after the failure text: onDisconnected may read it
+      break;
+    case awsiot::Action::kDroppedAfterConnack:
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "the server closed the session %lu ms after CONNACK: %s",
+                    static_cast<unsigned long>(connection_.last_session_ms()), awsiot::early_drop_text());
+      LOGF("[mqtt] %s; retry in %lu ms (the delay keeps growing until a session lasts %lu s)\n",
+           last_failure_, static_cast<unsigned long>(connection_.last_delay_ms()),
+           static_cast<unsigned long>(awsiot::stable_session_ms(keep_alive_seconds_) / 1000));
+      set_connected(false);  // after the failure text: onDisconnected may read it
+      break;
+    case awsiot::Action::kRestart:
+      LOGF("[restart] %s; restarting\n",
+           connection_.restart_reason() == awsiot::RestartReason::kOutOfMemory
+               ? "out of memory for TLS in several attempts in a row (a fragmented heap does not heal)"
+               : "no MQTT session for too long (AWS_IOT_RESTART_WITHOUT_SESSION_S)");
+      Serial.flush();
+      device::restart();
       break;
   }
 }
@@ -481,17 +567,23 @@ void AwsIotDevice::report_progress(bool wifi_up) {
          static_cast<int>(WiFi.RSSI()));
   }
   wifi_was_up_ = wifi_up;
-  const awsiot::State state = connection_.state();
-  if (last_state_ == awsiot::State::kWaitingForClock && state == awsiot::State::kConnecting) {
-    print_utc("[time] clock set: ");
-  }
-  last_state_ = state;
+  // Reported when it happens: the ESP32 does not wait for it (see board_timing).
+  const bool clock_valid = awsiot::clock_valid(now_seconds());
+  if (clock_valid && !clock_reported_) print_utc("[time] clock set: ");
+  clock_reported_ = clock_valid;
 }
 
 void AwsIotDevice::loop() {
   if (!begun_) return;
   const uint32_t now = millis();
+  uptime_.update(now);
   if (halted_) {
+    const uint32_t restart_ms = awsiot::halt_restart_after_ms(halt_kind_);
+    if (restart_ms > 0 && awsiot::elapsed(now, halted_at_, restart_ms)) {
+      LOGF("[restart] %s; restarting\n", halt_reason_);
+      Serial.flush();
+      device::restart();
+    }
     if (awsiot::elapsed(now, halt_reminded_at_, kHaltReminderMs)) {
       halt_reminded_at_ = now;
       LOGF("[halt] %s\n", halt_reason_);

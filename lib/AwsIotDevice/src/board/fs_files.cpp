@@ -10,7 +10,15 @@
 
 namespace device {
 
+namespace {
+bool g_load_out_of_memory = false;
+}  // namespace
+
+bool last_load_out_of_memory() { return g_load_out_of_memory; }
+
 void FileBuffer::release() {
+  // Key material must not linger in freed heap for the next allocation to find.
+  if (data_ != nullptr) awsiot::wipe(data_, size_ + 1);
   delete[] data_;
   data_ = nullptr;
   size_ = 0;
@@ -51,6 +59,7 @@ bool load_file(const char* path, awsiot::Expect expect, Presence presence, FileB
   }
   if (size > 0) {
     if (!out->allocate(size)) {
+      g_load_out_of_memory = true;
       LOGF("[fs] ERROR: %s: out of memory for %u bytes (free heap %u)\n", path,
                     static_cast<unsigned>(size), static_cast<unsigned>(ESP.getFreeHeap()));
       file.close();

@@ -5,10 +5,12 @@
 #include <stdint.h>
 
 #include "../core/aws_iot_files.h"
+#include "../core/aws_iot_runtime.h"
 
 namespace device {
 
 // A whole file in a heap buffer, NUL-terminated (PEM text can be handed on as a C string).
+// The buffer is wiped before it is freed: it may hold a private key.
 class FileBuffer {
  public:
   FileBuffer() : data_(nullptr), size_(0) {}
@@ -42,6 +44,9 @@ bool mount_filesystem();
 // *missing set to true.
 bool load_file(const char* path, awsiot::Expect expect, Presence presence, FileBuffer* out,
                bool* missing);
+
+// Did a load_file() fail for want of memory (not a file problem)?
+bool last_load_out_of_memory();
 
 // Reads at most `max_bytes` of a small optional file (e.g. /thing.txt). A missing file sets
 // *missing and prints nothing; an unreadable one prints "[fs] ERROR: ..." and returns false.

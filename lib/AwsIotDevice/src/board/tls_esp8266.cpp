@@ -27,7 +27,7 @@ BearSSL::PrivateKey g_private_key;
 
 constexpr unsigned kMaxAnchors = 8;  // /ca.der, /ca_2.der ... /ca_8.der
 constexpr uint16_t kProbeFragment = 1024;
-int g_mfln = -1;  // -1: not probed yet; 0: server does not negotiate MFLN; else the length
+awsiot::MflnMemory g_mfln;
 bool g_have_error_state = false;
 
 // The key type of the CA that signed the device certificate (BR_KEYTYPE_RSA or _EC),
@@ -80,6 +80,25 @@ void default_client_id(char* out, size_t out_size) {
 uint32_t random_u32(void*) { return ESP.random(); }
 uint32_t free_heap() { return ESP.getFreeHeap(); }
 uint32_t max_free_block() { return ESP.getMaxFreeBlockSize(); }
+void restart() {
+  ESP.restart();
+  for (;;) delay(100);  // ESP.restart() returns and resets from the system task
+}
+
+bool tls_checks_dates() { return true; }  // BearSSL: an unset clock fails with error 54
+const awsiot::AttemptBounds& attempt_bounds() { return awsiot::kEsp8266Bounds; }
+
+bool resolve(const char* host, IPAddress* ip) {
+  return WiFi.hostByName(host, *ip, attempt_bounds().dns_ms) == 1;
+}
+
+bool tcp_reachable(const IPAddress& ip, uint16_t port) {
+  WiFiClient tcp;
+  tcp.setTimeout(attempt_bounds().tcp_check_ms);
+  const bool ok = tcp.connect(ip, port) == 1;
+  tcp.stop();
+  return ok;
+}
 
 bool mount_filesystem() {
   // The core formats a partition it cannot mount unless told not to: that would erase the
@@ -95,7 +114,9 @@ bool mount_filesystem() {
   return true;
 }
 
-bool load_identity() {
+namespace {
+
+bool load_identity_files() {
   bool ok = load_anchors();
 
   FileBuffer cert;
@@ -135,40 +156,53 @@ bool load_identity() {
   return true;
 }
 
+}  // namespace
+
+bool load_identity(bool* transient) {
+  const bool ok = load_identity_files();
+  *transient = !ok && last_load_out_of_memory();
+  return ok;
+}
+
 Client& tls_client() { return g_client; }
 
-void tls_prepare(const char* host, uint16_t port, time_t now) {
+void tls_prepare(const IPAddress& ip, uint16_t port, time_t now) {
   g_client.stop();  // frees the previous attempt's engine, so no stale error is reported
-  if (g_mfln < 0) {
-    // Once per boot: does the server accept small TLS fragments? (AWS IoT Core does not.)
-    g_mfln = BearSSL::WiFiClientSecure::probeMaxFragmentLength(host, port, kProbeFragment)
-                 ? kProbeFragment
-                 : 0;
+  if (g_mfln.should_probe()) {
+    // Does the server accept small TLS fragments? (AWS IoT Core does not.) Asked again
+    // after a "no" until an attempt shows the server answers TLS at all.
+    g_mfln.record_probe(BearSSL::WiFiClientSecure::probeMaxFragmentLength(ip, port, kProbeFragment),
+                        kProbeFragment);
   }
-  const awsiot::TlsBuffers buffers =
-      awsiot::choose_tls_buffers(max_free_block(), static_cast<uint16_t>(g_mfln));
+  const awsiot::TlsBuffers buffers = awsiot::choose_tls_buffers(max_free_block(), g_mfln.fragment());
   g_client.setBufferSizes(buffers.recv, buffers.xmit);  // only before connect()
   g_client.setX509Time(now);
   g_have_error_state = true;
   const uint32_t need = awsiot::tls_heap_needed(buffers);
   LOGF("[tls] buffers %u/%u (server %s small fragments), needs ~%u of largest free block %u\n",
-                buffers.recv, buffers.xmit, g_mfln > 0 ? "accepts" : "does not accept",
+                buffers.recv, buffers.xmit,
+                g_mfln.fragment() > 0 ? "accepts" : g_mfln.known() ? "does not accept" : "may not accept",
                 static_cast<unsigned>(need), static_cast<unsigned>(max_free_block()));
   if (need > max_free_block()) {
     LOGF("[tls] WARNING: the handshake may run out of memory\n");
   }
 }
 
-void tls_last_error(char* out, size_t out_size) {
-  if (out_size == 0) return;
-  out[0] = '\0';
+void tls_last_error(TlsError* out) {
+  out->meaningful = false;
+  out->out_of_memory = false;
+  out->text[0] = '\0';
   if (!g_have_error_state) return;
   char core_text[96];
   const int returned = g_client.getLastSSLError(core_text, sizeof core_text);
   const int error = awsiot::bearssl_error_from_core(returned, core_text);
-  if (error == 0) return;
-  awsiot::describe_bearssl_error(error, out, out_size);
+  if (error == 0) return;  // core 3.1.2 leaves 0 when the server reset after its alert
+  out->meaningful = true;
+  out->out_of_memory = error == -1000;
+  awsiot::describe_bearssl_error(error, out->text, sizeof out->text);
 }
+
+void tls_attempt_done(bool server_answered_tls) { g_mfln.record_attempt(server_answered_tls); }
 
 }  // namespace device
 

@@ -14,9 +14,27 @@ Connection::Connection(const Timing& timing, RandomFn random, void* random_ctx)
       delay_ms_(0),
       last_connect_at_(0),
       connect_attempts_(0),
+      sessions_(0),
+      connected_at_(0),
+      last_session_ms_(0),
+      without_session_since_(0),
+      oom_failures_(0),
+      restart_reason_(RestartReason::kNone),
       started_(false),
       clock_started_(false) {
+  set_timing(timing);
+}
+
+void Connection::set_timing(const Timing& timing) {
+  timing_ = timing;
   if (timing_.min_connect_interval_ms < 1000u) timing_.min_connect_interval_ms = 1000u;
+}
+
+Timing board_timing(bool tls_checks_dates, uint32_t restart_without_session_ms) {
+  Timing timing = kDefaultTiming;
+  timing.wait_for_clock = tls_checks_dates;
+  timing.restart_without_session_ms = restart_without_session_ms;
+  return timing;
 }
 
 void Connection::enter(State state, uint32_t now) {
@@ -36,22 +54,41 @@ uint32_t Connection::backoff_remaining(uint32_t now) const {
   return waited >= delay_ms_ ? 0 : delay_ms_ - waited;
 }
 
+// WiFi just came up: wait for the clock where TLS checks dates, else connect. SNTP is
+// started once either way (the ESP32 wants the time for its logs and payloads only).
+Action Connection::wifi_is_up(uint32_t now) {
+  enter(timing_.wait_for_clock ? State::kWaitingForClock : State::kConnecting, now);
+  if (!clock_started_) {
+    clock_started_ = true;
+    return Action::kStartClock;
+  }
+  return Action::kNone;
+}
+
 Action Connection::step(uint32_t now, const Observed& observed) {
   if (!started_) {
     started_ = true;
+    without_session_since_ = now;
     enter(State::kWifiConnecting, now);
     return Action::kWifiBegin;
+  }
+  if (restart_reason_ != RestartReason::kNone) return Action::kRestart;
+  if (state_ != State::kConnected) {
+    if (timing_.restart_after_oom_failures > 0 && oom_failures_ >= timing_.restart_after_oom_failures) {
+      restart_reason_ = RestartReason::kOutOfMemory;
+      return Action::kRestart;
+    }
+    if (timing_.restart_without_session_ms > 0 &&
+        elapsed(now, without_session_since_, timing_.restart_without_session_ms)) {
+      restart_reason_ = RestartReason::kNoSession;
+      return Action::kRestart;
+    }
   }
   switch (state_) {
     case State::kWifiConnecting:
       if (observed.wifi_up) {
         wifi_backoff_.reset();
-        enter(State::kWaitingForClock, now);
-        if (!clock_started_) {
-          clock_started_ = true;
-          return Action::kStartClock;
-        }
-        return Action::kNone;
+        return wifi_is_up(now);
       }
       if (elapsed(now, entered_at_, timing_.wifi_timeout_ms)) {
         back_off(State::kWifiConnecting, wifi_backoff_, now);
@@ -89,14 +126,19 @@ Action Connection::step(uint32_t now, const Observed& observed) {
       ++connect_attempts_;
       return Action::kConnect;
 
-    case State::kConnected:
-      if (!observed.mqtt_connected || !observed.wifi_up) {
-        // Even right after a success, wait before the next CONNECT.
-        back_off(observed.wifi_up ? State::kConnecting : State::kWifiConnecting, mqtt_backoff_,
-                 now);
-        return observed.wifi_up ? Action::kConnectionLost : Action::kWifiLost;
-      }
-      return Action::kNone;
+    case State::kConnected: {
+      if (observed.mqtt_connected && observed.wifi_up) return Action::kNone;
+      last_session_ms_ = static_cast<uint32_t>(now - connected_at_);
+      without_session_since_ = now;
+      // Only a session that stayed up proves the setup works: then start the delays
+      // again from the beginning. A short one keeps the backoff growing.
+      if (last_session_ms_ >= timing_.stable_session_ms) mqtt_backoff_.reset();
+      // Even right after a success, wait before the next CONNECT.
+      back_off(observed.wifi_up ? State::kConnecting : State::kWifiConnecting, mqtt_backoff_, now);
+      if (!observed.wifi_up) return Action::kWifiLost;
+      return last_session_ms_ < timing_.early_drop_ms ? Action::kDroppedAfterConnack
+                                                     : Action::kConnectionLost;
+    }
 
     case State::kBackoff:
       if (!elapsed(now, entered_at_, delay_ms_)) return Action::kNone;
@@ -107,24 +149,27 @@ Action Connection::step(uint32_t now, const Observed& observed) {
       // WiFi is up (the core may have reconnected by itself): never drop it to begin again.
       if (retry_state_ == State::kWifiConnecting || retry_state_ == State::kWaitingForClock) {
         if (retry_state_ == State::kWifiConnecting) wifi_backoff_.reset();
-        enter(State::kWaitingForClock, now);
-        if (!clock_started_) {
-          clock_started_ = true;
-          return Action::kStartClock;
-        }
-        return Action::kNone;
+        return wifi_is_up(now);
       }
-      // Clock was valid before; a reset clock (rare) is caught by the TLS date check.
+      // The clock was valid before (or is not needed); a clock reset (rare) is caught by
+      // BearSSL's date check and reported as such.
       enter(retry_state_, now);
       return Action::kNone;
   }
   return Action::kNone;
 }
 
-void Connection::connect_result(uint32_t now, bool ok) {
+void Connection::connect_result(uint32_t now, ConnectOutcome outcome) {
   if (state_ != State::kConnecting) return;
-  if (ok) {
-    mqtt_backoff_.reset();
+  if (outcome == ConnectOutcome::kOutOfMemory) {
+    ++oom_failures_;
+  } else {
+    oom_failures_ = 0;
+  }
+  if (outcome == ConnectOutcome::kConnected) {
+    // No backoff reset here: see the header (policy drops right after CONNACK).
+    ++sessions_;
+    connected_at_ = now;
     enter(State::kConnected, now);
     return;
   }
@@ -154,6 +199,8 @@ const char* action_name(Action action) {
     case Action::kClockTimeout: return AWS_IOT_TEXT("clock-timeout");
     case Action::kConnect: return AWS_IOT_TEXT("connect");
     case Action::kConnectionLost: return AWS_IOT_TEXT("connection-lost");
+    case Action::kDroppedAfterConnack: return AWS_IOT_TEXT("dropped-after-connack");
+    case Action::kRestart: return AWS_IOT_TEXT("restart");
   }
   return AWS_IOT_TEXT("unknown");
 }

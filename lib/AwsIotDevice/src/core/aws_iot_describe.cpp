@@ -251,6 +251,15 @@ const char* mbedtls_error_hint(int error) {
   return nullptr;
 }
 
+void describe_mbedtls_error(int error, const char* own_text, char* out, size_t out_size) {
+  if (out == nullptr || out_size == 0) return;
+  const char* hint = mbedtls_error_hint(error);
+  const bool have_text = own_text != nullptr && own_text[0] != '\0';
+  snprintf(out, out_size, "mbedTLS -0x%04X%s%s%s%s%s", static_cast<unsigned>(-error), have_text ? " (" : "",
+           have_text ? own_text : "", have_text ? ")" : "", hint != nullptr ? ": " : "",
+           hint != nullptr ? hint : "");
+}
+
 const char* mqtt_state_text(int state) {
   switch (state) {
     case -4: return AWS_IOT_TEXT("connection timeout (no CONNACK in time)");

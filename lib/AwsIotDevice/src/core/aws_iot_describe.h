@@ -48,6 +48,15 @@ void describe_bearssl_error(int error, char* out, size_t out_size);
 // usually means with AWS IoT; nullptr when there is nothing to add to mbedTLS's own text.
 const char* mbedtls_error_hint(int error);
 
+// Is lastError()'s value an mbedTLS error worth printing? arduino-esp32 2.0.17 stores the
+// positive socket number there after a successful handshake (and keeps it across stop()
+// and DNS failures), and -1 for both a TCP failure and its own handshake timeout: values
+// >= -1 say nothing about TLS, the attempt's observed facts do.
+inline bool mbedtls_error_meaningful(int error) { return error < -1; }
+
+// "mbedTLS -0x2700 (<mbedTLS's own text>): <hint>"; `own_text` may be null or empty.
+void describe_mbedtls_error(int error, const char* own_text, char* out, size_t out_size);
+
 // PubSubClient::state(), e.g. -2 -> "connect failed (network or TLS)".
 const char* mqtt_state_text(int state);
 

@@ -21,4 +21,18 @@ TlsBuffers choose_tls_buffers(uint32_t max_block, uint16_t mfln) {
   return buffers;
 }
 
+void MflnMemory::record_probe(bool accepted, uint16_t length) {
+  if (accepted) {
+    state_ = State::kAccepted;
+    length_ = length;
+  } else {
+    state_ = State::kUnconfirmedNo;
+  }
+}
+
+void MflnMemory::record_attempt(bool server_answered_tls) {
+  if (state_ != State::kUnconfirmedNo) return;
+  state_ = server_answered_tls ? State::kDeclined : State::kUnknown;
+}
+
 }  // namespace awsiot
