@@ -1,7 +1,7 @@
 """AWS IoT identities for ESP8266 / ESP32: the PlatformIO extra script and the command line.
 
 In platformio.ini:  extra_scripts = pre:extra_scripts/aws_iot.py
-On a shell:         python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo|flash --help
+On a shell:         python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo|flash|register --help
 
 Under PlatformIO this file only declares: reading it does no work, so `pio run -t clean`
 and `-t idedata` need no secrets. The work happens in SCons actions:
@@ -12,7 +12,7 @@ and `-t idedata` need no secrets. The work happens in SCons actions:
   files of one env at a time, the one prepared last, and a build that packs the image keeps
   the folder locked until it ends, so two envs never mix in an image); only the image needs
   an identity: a firmware build without one says so in one line;
-- custom targets iot-prepare, iot-check, iot-dev-certs, iot-broker, iot-probe, iot-fleet-images.
+- custom targets iot-prepare, iot-check, iot-dev-certs, iot-broker, iot-probe, iot-fleet-images, iot-register.
 The logic lives in aws_iot_tools/, which never imports SCons. Options: aws_iot_tools/options.py.
 """
 
@@ -28,6 +28,10 @@ import sys
 # the same lines as requirements.txt.
 REQUIREMENTS = {"cryptography": "cryptography>=42", "certifi": "certifi>=2023.7.22", "dotenv": "python-dotenv>=1.0",
                 "filelock": "filelock>=3.12"}
+# Only the AWS verbs (register, check --aws) need boto3 (pyproject's `aws` extra): installed
+# on their first use, so a build never downloads 15 MB it does not use.
+AWS_REQUIREMENTS = {"boto3": "boto3>=1.34"}
+AWS_VERBS = ("register",)
 FILESYSTEM_TARGETS = ("buildfs", "uploadfs", "uploadfsota")
 # The oldest Python the plugin runs on (PlatformIO uses the system's Python 3); a test checks
 # it with vermin.
@@ -39,12 +43,14 @@ UPLOADFSOTA_REFUSED = ("aws_iot: uploadfsota refused before anything is sent: Pl
                        "(serial), or `uploadfs` with `upload_protocol = espota` (over the air)")
 
 
-def missing_requirements():
-    return [spec for module, spec in REQUIREMENTS.items() if importlib.util.find_spec(module) is None]
+def missing_requirements(wanted=REQUIREMENTS):
+    return [spec for module, spec in wanted.items() if importlib.util.find_spec(module) is None]
 
 
 def require_packages():
     missing = missing_requirements()
+    if set(AWS_VERBS) & set(sys.argv[1:2]) or (sys.argv[1:2] == ["check"] and "--aws" in sys.argv):
+        missing += missing_requirements(AWS_REQUIREMENTS)
     if missing:
         print(f"error: missing Python packages: run `{sys.executable} -m pip install "
               f"{' '.join(repr(s) for s in missing)}`", file=sys.stderr)
@@ -80,9 +86,9 @@ from aws_iot_tools.errors import InputError  # noqa: E402
 from aws_iot_tools.portable import option_path, printable, tolerate_unencodable_output  # noqa: E402
 
 
-def install_requirements(env):
+def install_requirements(env, wanted=REQUIREMENTS):
     """Install what is missing into PlatformIO's interpreter, or stop with the command to run."""
-    missing = missing_requirements()
+    missing = missing_requirements(wanted)
     if not missing:
         return
     python = env.subst("$PYTHONEXE")
@@ -91,9 +97,12 @@ def install_requirements(env):
     print(printable(f"aws_iot: installing {', '.join(missing)} into PlatformIO's Python ({python})", sys.stdout))
     result = subprocess.run(command, capture_output=True, text=True)
     importlib.invalidate_caches()
-    if result.returncode != 0 or missing_requirements():
-        sys.stderr.write(f"aws_iot: could not install {', '.join(missing)} (offline?): run `{shown}` "
-                         "once with network access, then build again\n")
+    if result.returncode != 0 or missing_requirements(wanted):
+        problem = (f"aws_iot: could not install {', '.join(missing)} (offline?): run `{shown}` "
+                   "once with network access, then build again")
+        if wanted is not REQUIREMENTS:  # inside an action: one clean line through SCons
+            raise UserError(problem)
+        sys.stderr.write(problem + "\n")
         env.Exit(1)
 
 
@@ -191,8 +200,12 @@ def cli_action(*argv):
         tolerate_unencodable_output((sys.stdout, sys.stderr))  # the verbs print paths
         opts = env["AWS_IOT_OPTIONS"]
         extra = []
+        if argv[0] in AWS_VERBS or "--aws" in argv:
+            install_requirements(env, AWS_REQUIREMENTS)
         if argv[0] == "dev-certs":
             extra = ["--key-type", opts.dev_key_type]
+        elif argv[0] == "register":  # this env's custom_aws_iot_certs_dir
+            extra = ["--env", env.subst("$PIOENV")]
         elif argv[0] == "probe":
             extra = ["--target", opts.target, "--data-dir", opts.data_dir or env.subst("$PROJECT_DATA_DIR")]
         status = main([*argv, "--project-dir", env.subst("$PROJECT_DIR"), *extra])
@@ -283,13 +296,21 @@ def declare(env):
 
     env.AddCustomTarget("iot-prepare", None, env.VerboseAction(prepare_target, "Preparing"),
                         title="AWS IoT: prepare files", description="Validate certs/ and write the board's files")
-    env.AddCustomTarget("iot-check", None, env.VerboseAction(check_target, "Checking"),
+    # custom_aws_iot_check_aws = yes (or AWS_IOT_CHECK_AWS=1): iot-check also asks AWS (check --aws).
+    check_aws = (env.GetProjectOption("custom_aws_iot_check_aws", "") or os.environ.get("AWS_IOT_CHECK_AWS", ""))
+    check_action = (cli_action("check", "--aws", "--env", env.subst("$PIOENV"))
+                    if check_aws.strip().lower() in ("1", "yes", "true", "on") else
+                    env.VerboseAction(check_target, "Checking"))
+    env.AddCustomTarget("iot-check", None, check_action,
                         title="AWS IoT: check", description="Validate certs/ and report, writing nothing")
     env.AddCustomTarget("iot-dev-certs", None, cli_action("dev-certs"),
                         title="AWS IoT: development certificates",
                         description="Development CA, device certificate and key in dev-certs/ (NOT for production)")
     env.AddCustomTarget("iot-broker", None, cli_action("broker"), title="AWS IoT: local broker",
                         description="Run mosquitto with the development CA, for testing the board without AWS")
+    env.AddCustomTarget("iot-register", None, cli_action("register"), title="AWS IoT: register the thing",
+                        description="Thing, certificate from a key made here, policy and endpoint in AWS IoT "
+                        "(thing name from AWS_IOT_THING_NAME)")
     env.AddCustomTarget("iot-probe", prepared, cli_action("probe"), title="AWS IoT: probe the endpoint",
                         description="Connect from this PC with exactly the files in data/ and name what fails")
     env.AddCustomTarget("iot-fleet-images", None, env.VerboseAction(fleet_images_target, "Imaging the fleet"),

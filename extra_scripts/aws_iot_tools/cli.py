@@ -1,6 +1,6 @@
 """The command line, for Arduino IDE users and scripts: the same jobs as the PlatformIO targets.
 
-    python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo|flash [--project-dir DIR] ...
+    python3 extra_scripts/aws_iot.py prepare|check|dev-certs|broker|probe|batch|demo|flash|register [--project-dir DIR] ...
 
 Exit status: 0 success, 1 wrong input (one line per problem on stderr), 2 usage error (argparse).
 """
@@ -60,6 +60,8 @@ LAZY_VERBS = {  # verb: (module, help)
     "batch": ("batch", "prepare one output folder per device folder, on all cores"),
     "demo": ("demo", "the whole flow against a local broker: no board, no AWS"),
     "flash": ("fleet.flash", "write a device's image (batch --image) with esptool"),
+    "register": ("aws.cli", "register the thing in AWS IoT: key made here, certificate from a CSR, "
+                            "least-privilege policy, endpoint into .env"),
 }
 
 
@@ -77,6 +79,10 @@ def make_parser(verb=None):
     prepare.add_argument("--secrets-out", help="also write secrets.h to this file (e.g. your sketch folder)")
     check = verbs.add_parser("check", help="validate and report what was found, write nothing")
     _common(check)
+    check.add_argument("--aws", action="store_true", help="also ask AWS: certificate ACTIVE, attached to the "
+                       "thing, policies allow the device, endpoint right (needs AWS credentials)")
+    if verb == "check":  # the AWS options' module only when `check` runs
+        _lazy("aws.cli").add_aws_arguments(check)
     dev = verbs.add_parser("dev-certs", help="development CA, device certificate and key (NOT for production)")
     dev.add_argument("--project-dir", default=".")
     dev.add_argument("--key-type", choices=options_mod.DEV_KEY_TYPES, default=None,
@@ -114,6 +120,8 @@ def run_prepare_or_check(args, environ, out, err):
     reporter = commands.Reporter(out, err)
     if args.verb == "check":
         commands.check(job, reporter)
+        if args.aws:
+            _lazy("aws.cli").check(args, settings, job.certs_dir, out)
         return EXIT_OK
     header = None
     if args.secrets_out:  # rendered first: a missing variable must stop us before data/ is written

@@ -14,6 +14,7 @@ win over both.
 | custom_aws_iot_fleet_devices | AWS_IOT_FLEET_DEVICES | devices          | `iot-fleet-images`: folder with one subfolder of PEM files per device |
 | custom_aws_iot_fleet_out    | AWS_IOT_FLEET_OUT    | fleet              | `iot-fleet-images`: OUT folder of the images and manifest.json (docs/fleet.md) |
 | custom_aws_iot_spiffs       | AWS_IOT_SPIFFS       | no                 | yes: my own firmware mounts SPIFFS, so buildfs / uploadfs may pack a SPIFFS image (the device client mounts LittleFS) |
+| custom_aws_iot_check_aws    | AWS_IOT_CHECK_AWS    | no                 | yes: the iot-check target also asks AWS (check --aws; read in aws_iot.py) |
 
 Secrets are never options: WIFI_SSID, WIFI_PASSWORD, AWS_IOT_ENDPOINT,
 AWS_IOT_THING_NAME, NTP_SERVER and AWS_IOT_KEY_PASSPHRASE come from the

@@ -146,7 +146,8 @@ def _settings(project_dir, environ):
 
 
 def default_topic(client_id):
-    return f"{client_id}/probe"
+    # Under the device's own topics: the policy `register` writes allows it (aws/policy.py).
+    return f"devices/{client_id}/probe"
 
 
 # ---- what to fix, per layer ----
@@ -258,7 +259,7 @@ def add_arguments(parser):
     parser.add_argument("--data-dir", help="folder with the board's files (default: <project>/data)")
     parser.add_argument("--endpoint", help="host or host:port (default: AWS_IOT_ENDPOINT, port 8883)")
     parser.add_argument("--client-id", help="MQTT client id (default: data/thing.txt, else AWS_IOT_THING_NAME)")
-    parser.add_argument("--topic", help="topic to subscribe and publish to (default: <client id>/probe)")
+    parser.add_argument("--topic", help="topic to subscribe and publish to (default: devices/<client id>/probe)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
                         help="seconds allowed for each step (default 10)")
     return parser

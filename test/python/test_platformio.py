@@ -213,6 +213,21 @@ def test_missing_packages_are_installed_into_platformios_python(project, bare_py
     assert subprocess.run([bare_python, "-c", "import cryptography, certifi, dotenv"]).returncode == 0
 
 
+def test_boto3_is_installed_only_for_an_aws_target(project, bare_python):
+    # A build never downloads boto3; iot-register installs it, or (offline) names the command.
+    subprocess.run([bare_python, "-m", "pip", "install", "--quiet", "cryptography>=42", "certifi", "python-dotenv"],
+                   check=True, capture_output=True)
+    assert ph.run_pio(project, "run", "-t", "iot-check", python=bare_python).returncode == 0
+    assert subprocess.run([bare_python, "-c", "import boto3"], capture_output=True).returncode != 0
+    result = ph.run_pio(project, "run", "-t", "iot-register", python=bare_python,
+                        env={"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_NO_INDEX": "1",
+                             "PIP_FIND_LINKS": "", "AWS_IOT_THING_NAME": "t"})
+    assert result.returncode != 0
+    text = ph.output(result)
+    assert f'run `{bare_python} -m pip install --quiet "boto3>=1.34"`' in text
+    assert "Traceback" not in text
+
+
 def test_dev_certs_target_then_build_with_them(tmp_path):
     project = ph.write_project(tmp_path / "p", {"esp8266": plugin_env(custom_aws_iot_dev_key_type="rsa",
                                                                       custom_aws_iot_certs_dir="dev-certs")},

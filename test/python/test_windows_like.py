@@ -25,7 +25,7 @@ WINDOWS_LIKE = Path(__file__).resolve().parent / "windows_like"
 PLUGIN_ROOT = REPO / "extra_scripts"
 SETTINGS = {"WIFI_SSID": "net", "WIFI_PASSWORD": "pass-word", "AWS_IOT_THING_NAME": "thing-1",
             "AWS_IOT_ENDPOINT": "abc123-ats.iot.eu-west-1.amazonaws.com"}
-VERBS = ("prepare", "check", "dev-certs", "broker", "probe", "batch", "demo", "flash")
+VERBS = ("prepare", "check", "dev-certs", "broker", "probe", "batch", "demo", "flash", "register")
 
 
 def windows_like(roots=(PLUGIN_ROOT,), also_missing=(), **extra):
