@@ -471,7 +471,7 @@ def section_devices(report, work, pki, runs, sizes, batch_runs):
     loop_files = {p.relative_to(out): p.read_bytes() for p in out.rglob("*.der")}
     identical = batch_files == loop_files and len(batch_files) == 3 * largest
     report.para("Batches: one folder per device (AWS's four files each), outputs to a fresh folder per run. "
-                "`aws_iot.py batch DEVICES --out OUT --jobs N` is one Python process with N forked workers; "
+                "`aws_iot.py batch DEVICES --out OUT --jobs N` is one Python process with N spawned workers; "
                 "the openssl route is bench/openssl_loop.sh, a shell loop of three openssl processes per "
                 "device, split into N loops running side by side for N jobs. Seconds, median (min–max).")
     report.table(["devices", "jobs", "batch s", "batch ms/device", "openssl loop s", "openssl ms/device",
@@ -496,7 +496,48 @@ def section_devices(report, work, pki, runs, sizes, batch_runs):
                 f"per device {per_small * 1e3:.2f} ms at {small:,} and {per_big * 1e3:.2f} ms at {largest:,} "
                 f"(start-up amortised: {'linear' if linear else 'not linear'}); 2 jobs against 1 at "
                 f"{largest:,}: {scale_1_2:.2f}× faster.")
+    start_method_rows(report, sets, out, fresh, batch_runs)
     return {"speedup": speedup, "linear": linear}
+
+
+# What one batch costs with each way of starting its workers: the pool's start included.
+START_METHOD_RUN = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from aws_iot_tools import batch
+jobs = batch.make_jobs(batch.device_folders(sys.argv[2]), sys.argv[3], "esp8266", "pkcs8", {})
+started = time.perf_counter()
+results = batch.run(jobs, int(sys.argv[5]), start_method=sys.argv[4])
+assert all(r.ok for r in results), [r.problems for r in results if not r.ok]
+print(time.perf_counter() - started)
+"""
+
+
+def start_method_rows(report, sets, out, fresh, batch_runs, jobs=2):
+    """batch's spawn (every system; macOS's default, Windows' only one) beside fork (Linux only)."""
+    import multiprocessing
+    methods = [m for m in ("spawn", "fork") if m in multiprocessing.get_all_start_methods()]
+
+    def once(devices, method):
+        fresh()
+        done = run([sys.executable, "-c", START_METHOD_RUN, REPO / "extra_scripts", devices, out, method, jobs],
+                   env=cli_environ())
+        return float(done.stdout.strip().splitlines()[-1])
+
+    rows = []
+    for size, devices in sorted(sets.items()):
+        figures = {m: Stat([once(devices, m) for _ in range(batch_runs[size])]) for m in methods}
+        both = "fork" in figures
+        rows.append([f"{size:,}", str(jobs), *(figures[m].s() for m in methods),
+                     f"{figures['spawn'].median - figures['fork'].median:+.2f}" if both else "-",
+                     f"{figures['spawn'].median / figures['fork'].median:.2f}" if both else "-"])
+    report.para(f"Start methods: `batch` starts its workers with spawn on every system (Windows has no fork; "
+                f"on macOS fork is unsafe and spawn the default). Each spawned worker starts a fresh interpreter, "
+                f"imports the plugin and cryptography and reads Amazon's roots once; a forked one inherits them. "
+                f"`batch.run` alone, pool start included, {jobs} jobs, seconds, median (min–max). The fork "
+                f"workers also inherit the modules the parent imported to plan the jobs, so the difference is "
+                f"what spawn pays once per batch.")
+    report.table(["devices", "jobs", *(f"{m} s" for m in methods), "spawn - fork s", "spawn / fork"], rows)
 
 
 # ---- 4. what the board pays ----------------------------------------------------------------

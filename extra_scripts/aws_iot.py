@@ -26,12 +26,16 @@ import sys
 
 # What the plugin needs in the Python that runs it (PlatformIO's own has none of them);
 # the same lines as requirements.txt.
-REQUIREMENTS = {"cryptography": "cryptography>=42", "certifi": "certifi>=2023.7.22", "dotenv": "python-dotenv>=1.0"}
+REQUIREMENTS = {"cryptography": "cryptography>=42", "certifi": "certifi>=2023.7.22", "dotenv": "python-dotenv>=1.0",
+                "filelock": "filelock>=3.12"}
 # Only the AWS verbs (register, check --aws) need boto3 (pyproject's `aws` extra): installed
 # on their first use, so a build never downloads 15 MB it does not use.
 AWS_REQUIREMENTS = {"boto3": "boto3>=1.34"}
 AWS_VERBS = ("register",)
 FILESYSTEM_TARGETS = ("buildfs", "uploadfs", "uploadfsota")
+# The oldest Python the plugin runs on (PlatformIO uses the system's Python 3); a test checks
+# it with vermin.
+MIN_PYTHON = (3, 9)
 # Both espressif builders write the uploadfsota image where it destroys the board (ESP8266 serial:
 # offset 0x0, over the bootloader; ESP8266 espota: sent as firmware; ESP32 serial: over the app).
 UPLOADFSOTA_REFUSED = ("aws_iot: uploadfsota refused before anything is sent: PlatformIO's ESP8266/ESP32 builders "
@@ -43,8 +47,7 @@ def missing_requirements(wanted=REQUIREMENTS):
     return [spec for module, spec in wanted.items() if importlib.util.find_spec(module) is None]
 
 
-def run_command_line():
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+def require_packages():
     missing = missing_requirements()
     if set(AWS_VERBS) & set(sys.argv[1:2]) or (sys.argv[1:2] == ["check"] and "--aws" in sys.argv):
         missing += missing_requirements(AWS_REQUIREMENTS)
@@ -52,22 +55,35 @@ def run_command_line():
         print(f"error: missing Python packages: run `{sys.executable} -m pip install "
               f"{' '.join(repr(s) for s in missing)}`", file=sys.stderr)
         sys.exit(1)
-    from aws_iot_tools.cli import main
-    sys.exit(main())
 
+
+def run_command_line():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from aws_iot_tools.portable import tolerate_unencodable_output
+    tolerate_unencodable_output((sys.stdout, sys.stderr))
+    from aws_iot_tools.cli import main
+    sys.exit(main(before_run=require_packages))
+
+
+if sys.version_info < MIN_PYTHON:
+    sys.exit(f"aws_iot: Python {'.'.join(map(str, MIN_PYTHON))} or newer is needed, this is "
+             f"{sys.version.split()[0]} ({sys.executable})")
 
 if __name__ == "__main__":
     run_command_line()
 
 # ---- PlatformIO / SCons from here on -----------------------------------------------------------
-
-Import("env")  # noqa: F821 - provided by SCons
-
-from SCons.Errors import UserError  # noqa: E402
-from SCons.Script import COMMAND_LINE_TARGETS, DefaultEnvironment  # noqa: E402
+# `batch` starts its workers with spawn, which runs this file again as __mp_main__ in each
+# worker: there it must only define, never touch SCons.
+UNDER_SCONS = __name__ not in ("__main__", "__mp_main__")
+if UNDER_SCONS:
+    Import("env")  # noqa: F821 - provided by SCons
+    from SCons.Errors import UserError
+    from SCons.Script import COMMAND_LINE_TARGETS, DefaultEnvironment
 
 from aws_iot_tools import options, secrets, targets  # noqa: E402  (light: no cryptography)
 from aws_iot_tools.errors import InputError  # noqa: E402
+from aws_iot_tools.portable import option_path, printable, tolerate_unencodable_output  # noqa: E402
 
 
 def install_requirements(env, wanted=REQUIREMENTS):
@@ -78,7 +94,7 @@ def install_requirements(env, wanted=REQUIREMENTS):
     python = env.subst("$PYTHONEXE")
     command = [python, "-m", "pip", "install", "--quiet", *missing]
     shown = " ".join(f'"{part}"' if " " in part or ">" in part else part for part in command)
-    print(f"aws_iot: installing {', '.join(missing)} into PlatformIO's Python ({python})")
+    print(printable(f"aws_iot: installing {', '.join(missing)} into PlatformIO's Python ({python})", sys.stdout))
     result = subprocess.run(command, capture_output=True, text=True)
     importlib.invalidate_caches()
     if result.returncode != 0 or missing_requirements(wanted):
@@ -181,6 +197,7 @@ def cli_action(*argv):
     @reported
     def action(target, source, env):
         from aws_iot_tools.cli import main
+        tolerate_unencodable_output((sys.stdout, sys.stderr))  # the verbs print paths
         opts = env["AWS_IOT_OPTIONS"]
         extra = []
         if argv[0] in AWS_VERBS or "--aws" in argv:
@@ -232,7 +249,12 @@ def declare(env):
     project_dir = env.subst("$PROJECT_DIR")
     opts = options.resolve(lambda name: env.GetProjectOption(name, ""), os.environ)
     target = opts.target or targets.target_for_platform(env.get("PIOPLATFORM")) or ""
-    data_dir = os.path.join(project_dir, opts.data_dir) if opts.data_dir else env.subst("$PROJECT_DATA_DIR")
+    try:  # a folder option written on Windows (certs\dev, C:\certs) read here
+        data_dir = option_path(project_dir, opts.data_dir, os.name) if opts.data_dir else env.subst("$PROJECT_DATA_DIR")
+        certs_dir = option_path(project_dir, opts.certs_dir, os.name)
+    except ValueError as error:
+        sys.stderr.write(f"aws_iot: {error}\n")
+        env.Exit(1)
     opts = options.Options(**{**opts.__dict__, "target": target, "data_dir": data_dir})
     # The filesystem image is built from $PROJECT_DATA_DIR: point it at our output folder.
     env.Replace(PROJECT_DATA_DIR=data_dir, AWS_IOT_OPTIONS=opts)
@@ -246,7 +268,6 @@ def declare(env):
     env.Replace(AWS_IOT_INCLUDE_DIR=[work_dir])
     env.AppendUnique(CPPPATH=[work_dir])
 
-    certs_dir = os.path.join(project_dir, opts.certs_dir)
     inputs = sorted(os.path.join(certs_dir, n) for n in _list(certs_dir))
     # Everything the outputs depend on besides the files themselves (the endpoint and the
     # passphrase are in the settings hash).
@@ -338,4 +359,5 @@ def exported_project_sources_env():
     return projenv  # noqa: F821
 
 
-load(env, exported_project_sources_env())  # noqa: F821
+if UNDER_SCONS:
+    load(env, exported_project_sources_env())  # noqa: F821

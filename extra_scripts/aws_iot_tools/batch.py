@@ -14,9 +14,13 @@ when any device failed. With --image, each device also gets OUT_DIR/<device>/lit
 and the run writes OUT_DIR/manifest.json (aws_iot_tools/fleet/).
 
 Imports stay light here (no cryptography): the command line imports this module to
-declare its arguments. The heavy modules are imported once in the parent before the
-workers fork, and Amazon's roots are loaded there once, so no worker reads the CA
-bundle again per device.
+declare its arguments. Workers start with spawn on every system (Windows has no fork;
+on macOS fork is unsafe and spawn the default): each imports the plugin's modules and
+reads Amazon's roots once, when it starts, never again per device.
+
+Device folder names become output folder names, so a name Windows cannot have (CON,
+NUL, COM1...) or two names that differ only in case (one folder on Windows and macOS)
+stop the batch before anything is written.
 """
 
 import contextlib
@@ -28,6 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED = 0, 1
+# A spawned worker starts a fresh interpreter and imports cryptography (a few hundred ms):
+# by default a core gets a worker only when it has at least this many devices to prepare
+# (about 2 ms each), so a small batch stays in one process and is not slower for the pool.
+DEVICES_PER_WORKER = 200
 STATE_DIR_NAME = ".aws_iot-state"  # manifests of written outputs; hidden, so never a device name
 
 
@@ -52,13 +60,19 @@ def add_arguments(parser):
     parser.add_argument("--key-format", choices=targets.KEY_FORMATS,
                         help="private key encoding (default: AWS_IOT_KEY_FORMAT, else pkcs8)")
     parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                        help="worker processes (default: the number of CPUs)")
+                        help=f"worker processes (default: one per CPU, at most one per "
+                             f"{DEVICES_PER_WORKER} devices)")
     parser.add_argument("--image", action="store_true",
                         help="also write OUT_DIR/<device>/littlefs.bin and OUT_DIR/manifest.json")
     parser.add_argument("--fs-layout", metavar="FILE",
                         help="with --image: the board's linker script (esp8266) or partition table CSV (esp32); "
                              "default nodemcuv2 eagle.flash.4m1m.ld / esp32dev default.csv")
     return parser
+
+
+def default_workers(devices, cpus):
+    """Workers for `devices` devices when --jobs is not given: every core, once it pays."""
+    return max(1, min(cpus, devices // DEVICES_PER_WORKER))
 
 
 def device_folders(devices_dir):
@@ -95,28 +109,38 @@ def prepare_device(job, after=None):
     return DeviceResult(name, True, warnings=tuple(result.findings.warnings), changed=changed, record=record)
 
 
-def _preload_roots():
-    """Read Amazon's roots once (amazon_roots caches them) before forking: every worker inherits them."""
-    from . import amazon_roots
+def name_problems(names):
+    """One line per device folder name that cannot be an output folder on every system."""
+    from .portable import case_collisions, windows_name_problem
+    problems = [f"{name}: {windows_name_problem(name)}: rename the device folder"
+                for name in names if windows_name_problem(name)]
+    problems += [f"{' and '.join(group)}: one folder where case is ignored (Windows, macOS): "
+                 "rename all but one" for group in case_collisions(names)]
+    return problems
+
+
+def _worker_start():
+    """Each worker's start: the plugin's modules and Amazon's roots (amazon_roots caches them)."""
+    from . import amazon_roots, provision  # noqa: F401
     with contextlib.suppress(OSError, LookupError):  # a device without a CA then reports the problem
         amazon_roots.load()
 
 
-def run(jobs, workers, on_result=None, work=prepare_device):
-    """work (prepare_device) for every job over `workers` processes; [DeviceResult] in the jobs' order."""
-    import multiprocessing
+def run(jobs, workers, on_result=None, work=prepare_device, start_method="spawn"):
+    """work (prepare_device) for every job over `workers` processes; [DeviceResult] in the jobs' order.
 
-    from . import provision  # noqa: F401  imported before forking: the workers inherit it
+    start_method is spawn, which every system has; bench/run.py also measures fork.
+    """
+    import multiprocessing
     workers = max(1, min(workers, len(jobs)))
     results = {}
-    _preload_roots()
-    # fork: the workers inherit the loaded modules and roots. Where there is no fork
-    # (Windows), the devices are prepared in this process.
     with contextlib.ExitStack() as stack:
-        if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        if workers == 1:
+            _worker_start()
             stream = map(work, jobs)
         else:
-            pool = stack.enter_context(multiprocessing.get_context("fork").Pool(workers))
+            context = multiprocessing.get_context(start_method)
+            pool = stack.enter_context(context.Pool(workers, initializer=_worker_start))
             chunk = max(1, min(16, len(jobs) // (workers * 8)))
             stream = pool.imap_unordered(work, jobs, chunksize=chunk)
         for result in stream:
@@ -182,6 +206,11 @@ def main(args, environ=None, out=None, err=None):
         print(f"error: {devices_dir}: no device subfolders: put each device's PEM files in "
               f"{devices_dir}/<device name>/", file=err)
         return EXIT_FAILED
+    problems = name_problems([d.name for d in devices])
+    for problem in problems:
+        print(f"error: {problem}", file=err)
+    if problems:
+        return EXIT_FAILED
     out_dir = Path(args.out)
     if out_dir.resolve() in {d.resolve() for d in devices} or out_dir.resolve() == devices_dir.resolve():
         print(f"error: --out {out_dir}: must not be DEVICES_DIR or one of its device folders", file=err)
@@ -197,7 +226,7 @@ def main(args, environ=None, out=None, err=None):
         print("warning: AWS_IOT_THING_NAME is not used by batch: put each device's thing name in "
               f"{devices_dir}/<device name>/thing.txt", file=err)
     jobs = make_jobs(devices, out_dir, target, opts.key_format, settings)
-    workers = args.jobs if args.jobs and args.jobs > 0 else (os.cpu_count() or 1)
+    workers = args.jobs if args.jobs and args.jobs > 0 else default_workers(len(jobs), os.cpu_count() or 1)
     workers = max(1, min(workers, len(jobs)))
 
     work, geometry = prepare_device, None

@@ -13,6 +13,7 @@ from pathlib import Path
 from . import options as options_mod
 from . import projectini, secrets, targets
 from .errors import InputError
+from .portable import option_path, tolerate_unencodable_output
 
 EXIT_OK, EXIT_INPUT = 0, 1
 
@@ -21,13 +22,15 @@ def build_job(project_dir, opts, settings, filesystem=None, state_dir=None, pack
     from .provision import Job
     project_dir = Path(project_dir).resolve()
     try:
+        certs_dir = Path(option_path(str(project_dir), opts.certs_dir, os.name))
+        data_dir = Path(option_path(str(project_dir), opts.data_dir or "data", os.name))
         spiffs_ok = options_mod.spiffs_ok(opts)
     except ValueError as error:
         raise InputError(str(error)) from None
     return Job(
         project_dir=project_dir,
-        certs_dir=project_dir / opts.certs_dir,
-        data_dir=project_dir / (opts.data_dir or "data"),
+        certs_dir=certs_dir,
+        data_dir=data_dir,
         state_dir=Path(state_dir) if state_dir else project_dir / ".pio" / "aws_iot",
         target=opts.target,
         settings=settings,
@@ -48,7 +51,27 @@ def _common(parser):
     parser.add_argument("--key-format", choices=targets.KEY_FORMATS, help="private key encoding (default: pkcs8)")
 
 
-def make_parser():
+# Verbs whose module declares its own arguments. Only the module of the verb being run is
+# imported: `--help` and every other verb never load its dependencies (cryptography, a
+# broker's POSIX user lookup...).
+LAZY_VERBS = {  # verb: (module, help)
+    "broker": ("broker", "run a local mosquitto broker with the development CA"),
+    "probe": ("probe", "connect from this PC with exactly the files in data/"),
+    "batch": ("batch", "prepare one output folder per device folder, on all cores"),
+    "demo": ("demo", "the whole flow against a local broker: no board, no AWS"),
+    "flash": ("fleet.flash", "write a device's image (batch --image) with esptool"),
+    "register": ("aws.cli", "register the thing in AWS IoT: key made here, certificate from a CSR, "
+                            "least-privilege policy, endpoint into .env"),
+}
+
+
+def requested_verb(argv):
+    """The verb on a command line (its first word that is not an option), or None."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def make_parser(verb=None):
+    """The parser; the arguments of a LAZY_VERBS verb are declared only when `verb` is it."""
     parser = argparse.ArgumentParser(prog="aws_iot.py", description="AWS IoT identities for ESP8266 / ESP32 boards")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     prepare = verbs.add_parser("prepare", help="validate certs/ and write the board's files to data/")
@@ -58,22 +81,18 @@ def make_parser():
     _common(check)
     check.add_argument("--aws", action="store_true", help="also ask AWS: certificate ACTIVE, attached to the "
                        "thing, policies allow the device, endpoint right (needs AWS credentials)")
-    _lazy("aws.cli").add_aws_arguments(check)
+    if verb == "check":  # the AWS options' module only when `check` runs
+        _lazy("aws.cli").add_aws_arguments(check)
     dev = verbs.add_parser("dev-certs", help="development CA, device certificate and key (NOT for production)")
     dev.add_argument("--project-dir", default=".")
     dev.add_argument("--key-type", choices=options_mod.DEV_KEY_TYPES, default=None,
                      help="device key type: ec (P-256, default) or rsa (2048)")
     dev.add_argument("--force", action="store_true", help="replace existing development certificates")
-    for name, module_name, text in (("broker", "broker", "run a local mosquitto broker with the development CA"),
-                                    ("probe", "probe", "connect from this PC with exactly the files in data/"),
-                                    ("batch", "batch", "prepare one output folder per device folder, on all cores"),
-                                    ("demo", "demo", "the whole flow against a local broker: no board, no AWS"),
-                                    ("flash", "fleet.flash", "write a device's image (batch --image) with esptool"),
-                                    ("register", "aws.cli", "register the thing in AWS IoT: key made here, "
-                                     "certificate from a CSR, least-privilege policy, endpoint into .env")):
+    for name, (module_name, text) in LAZY_VERBS.items():
         sub = verbs.add_parser(name, help=text)
         sub.set_defaults(module=module_name)
-        _lazy(module_name).add_arguments(sub)
+        if name == verb:
+            _lazy(module_name).add_arguments(sub)
     return parser
 
 
@@ -138,13 +157,19 @@ def run_dev_certs(args, environ, out):
 
 def console():
     """The `espaws` command (pyproject's console script) and `python -m espaws`."""
+    tolerate_unencodable_output((sys.stdout, sys.stderr))
     sys.exit(main())
 
 
-def main(argv=None, environ=None, out=None, err=None):
+def main(argv=None, environ=None, out=None, err=None, before_run=None):
+    """Run one verb; `before_run()` is called once the arguments are valid (the script checks
+    its requirements there, so `--help` works before they are installed)."""
     environ = os.environ if environ is None else environ
     out, err = out or sys.stdout, err or sys.stderr
-    args = make_parser().parse_args(argv)  # exits 2 on usage errors
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = make_parser(requested_verb(argv)).parse_args(argv)  # exits 2 on usage errors
+    if before_run:
+        before_run()
     try:
         if args.verb in ("prepare", "check"):
             return run_prepare_or_check(args, environ, out, err)

@@ -5,6 +5,7 @@ import sys
 from . import provision, secrets, targets
 from .errors import NoIdentity
 from .hygiene import tracked_secrets
+from .portable import printable
 
 
 class Reporter:
@@ -14,10 +15,10 @@ class Reporter:
         self.out, self.err, self.prefix = out or sys.stdout, err or sys.stderr, prefix
 
     def info(self, line):
-        print(f"{self.prefix}{line}", file=self.out)
+        print(printable(f"{self.prefix}{line}", self.out), file=self.out)
 
     def warning(self, line):
-        print(f"{self.prefix}warning: {line}", file=self.err)
+        print(printable(f"{self.prefix}warning: {line}", self.err), file=self.err)
 
     def findings(self, findings):
         for line in findings.infos:

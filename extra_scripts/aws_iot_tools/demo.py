@@ -9,10 +9,6 @@ The broker is stopped again whatever happens.
 import sys
 from pathlib import Path
 
-from . import broker, commands, devpki, native, probe, provision, secrets
-from .errors import InputError
-from .writer import write_if_changed
-
 THING = "demo-thing"
 LIBRARIES = {"esp8266": "bearssl", "esp32": "mbedtls"}
 
@@ -25,6 +21,10 @@ def add_arguments(parser):
 
 
 def main(args, out=None):
+    # Imported here, not at the top: `demo --help` must work without cryptography.
+    from . import broker, commands, devpki, native, probe, provision, secrets
+    from .errors import InputError
+    from .writer import write_if_changed
     out = out or sys.stdout
     work = Path(args.workdir).resolve()
     say = commands.Reporter(out, out, prefix="  ")

@@ -5,14 +5,18 @@ What the plugin wrote is kept in a small manifest per output folder (whatever th
 target), outside the folder itself so that it never lands in the filesystem image:
 preparing one env removes the files another env wrote there, so an image packed
 right after holds only its own env's identity. A file lock per folder serialises
-two builds (two envs, or two terminals) on it; a build that packs an image keeps
-the lock until it ends (`hold_until_exit`), so no other build rewrites the folder
-between its prepare step and its image.
+two builds (two envs, or two terminals) on it (filelock: msvcrt on Windows, fcntl
+elsewhere); a build that packs an image keeps the lock until it ends
+(`hold_until_exit`), so no other build rewrites the folder between its prepare step
+and its image.
+
+File modes: where the system has them (Linux, macOS) a private file is 0600 from its
+creation on. Windows has no such modes (os.chmod only sets the read-only flag): there
+the user profile folder's access list is what keeps a key from other accounts.
 """
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -21,6 +25,9 @@ from pathlib import Path
 
 PRIVATE_MODE = 0o600
 PUBLIC_MODE = 0o644
+# False on Windows: there modes are not what protects a file, so there is nothing to repair.
+HAS_FILE_MODES = os.name == "posix"
+
 GITIGNORE = ".gitignore"
 GITIGNORE_HEADER = "# Written by the aws_iot plugin: the board's identity files (a private key) stay out of git."
 
@@ -38,16 +45,19 @@ def write_if_changed(path, data, private=False, durable=True):
     mode = PRIVATE_MODE if private else PUBLIC_MODE
     # A symbolic link is replaced, never written or chmodded through: its target is outside our care.
     if not path.is_symlink() and _holds(path, data):
-        if private and (path.stat().st_mode & 0o777) != mode:
+        if private and HAS_FILE_MODES and (path.stat().st_mode & 0o777) != mode:
             os.chmod(path, mode)
         return False
+    # mkstemp creates the file 0600 (O_EXCL, on every system): a key is never readable by
+    # others, not even before its first byte. Public files are opened up before writing.
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except FileNotFoundError:  # first write into a new folder
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, mode)  # before any byte is written: a key is never readable by others
+        if not private and HAS_FILE_MODES:
+            os.chmod(temp, PUBLIC_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             if durable:
@@ -96,13 +106,10 @@ def locked(path):
     if lock_path in _held_locks:  # this process already holds it until it exits
         yield
         return
+    from filelock import FileLock  # a run-time requirement (requirements.txt)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with FileLock(str(lock_path)):
+        yield
 
 
 def hold_until_exit(path, on_wait=None):
@@ -115,14 +122,15 @@ def hold_until_exit(path, on_wait=None):
     lock_path = _lock_path(path)
     if lock_path in _held_locks:
         return
+    from filelock import FileLock, Timeout
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    lock = open(lock_path, "w")  # noqa: SIM115 - open until the process ends, on purpose
+    lock = FileLock(str(lock_path))  # held until the process ends, on purpose
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        lock.acquire(timeout=0)
+    except Timeout:
         if on_wait:
             on_wait()
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.acquire()
     _held_locks[lock_path] = lock
 
 

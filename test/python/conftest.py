@@ -18,6 +18,20 @@ PLUGIN_VARIABLES = ("WIFI_SSID", "WIFI_PASSWORD", "AWS_IOT_ENDPOINT", "AWS_IOT_T
                     "AWS_IOT_KEY_FORMAT", "AWS_IOT_DEV_KEY_TYPE", "AWS_IOT_SPIFFS")
 
 
+# Windows has no POSIX file modes (os.chmod only sets the read-only flag): there the user
+# profile folder's access list protects keys, and mode checks have nothing to look at.
+HAS_FILE_MODES = os.name == "posix"
+needs_file_modes = pytest.mark.skipif(
+    not HAS_FILE_MODES, reason="no POSIX file modes on this system (Windows: the user profile folder's ACL "
+                               "protects keys, os.chmod only sets read-only)")
+
+
+def assert_mode(path, mode):
+    """The file's permission bits are `mode`, where the system has modes (see needs_file_modes)."""
+    if HAS_FILE_MODES:
+        assert Path(path).stat().st_mode & 0o777 == mode, f"{path}: {oct(Path(path).stat().st_mode & 0o777)}"
+
+
 def clean_environ(**values):
     environ = {k: v for k, v in os.environ.items() if k not in PLUGIN_VARIABLES}
     environ.update(values)

@@ -1,16 +1,15 @@
 """The `batch` verb: many device folders in one run, over worker processes, same bytes as `prepare`."""
 
-import functools
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, clean_environ, run_cli, snapshot
+from conftest import REPO, assert_mode, clean_environ, run_cli, snapshot
 from pkitools import Identity, key_pem
 
-from aws_iot_tools import amazon_roots, batch
+from aws_iot_tools import batch
 
 
 def write_devices(root, count=5, kinds=("ec", "rsa2048")):
@@ -61,7 +60,7 @@ def test_outputs_are_byte_identical_to_prepare(tmp_path, target):
     assert sorted(p.name for p in (tmp_path / "by-batch" / "thing-00").iterdir()) == sorted(names[target] + amazon)
     assert sorted(p.name for p in (tmp_path / "by-batch" / "thing-01").iterdir()) == names[target]
     key = next((tmp_path / "by-batch" / "thing-01").glob("private.*"))
-    assert key.stat().st_mode & 0o777 == 0o600
+    assert_mode(key, 0o600)
 
 
 def test_key_format_is_passed_through(tmp_path):
@@ -108,27 +107,70 @@ def test_second_run_changes_nothing_and_jobs_do_not_change_the_bytes(tmp_path):
     assert contents(tmp_path / "two") == contents(tmp_path / "one")
 
 
-def test_amazon_roots_are_read_once_for_the_whole_batch(tmp_path, monkeypatch):
-    # Every device lacks a CA, so each needs Amazon's roots; the bundle is read in the parent
-    # only, before the workers fork, whatever the number of devices and workers.
+def test_amazon_roots_are_read_once_per_worker_not_per_device(tmp_path, monkeypatch):
+    # Every device lacks a CA, so each needs Amazon's roots. The workers are spawned, fresh
+    # interpreters: an audit hook in each (through sitecustomize) logs every open of the bundle.
     devices = tmp_path / "devices"
     for index in range(6):
         Identity().write_aws_style(devices / f"thing-{index}", with_ca=False)
-    calls = tmp_path / "calls"
-    read_bundle = amazon_roots._load.__wrapped__  # the bundle read behind amazon_roots' cache
-
-    def counting_read(path):
-        with open(calls, "a") as log:
-            log.write("load\n")
-        return read_bundle(path)
-
-    monkeypatch.setattr(amazon_roots, "_load", functools.lru_cache(maxsize=None)(counting_read))
+    calls, hook = tmp_path / "calls", tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import sys\n"
+        "def _log(event, args):\n"
+        "    if event == 'open' and str(args[0]).endswith('cacert.pem'):\n"
+        f"        with open({str(calls)!r}, 'a') as log: log.write('load\\n')\n"
+        "sys.addaudithook(_log)\n")
+    monkeypatch.setenv("PYTHONPATH", str(hook))
     jobs = batch.make_jobs(batch.device_folders(devices), tmp_path / "out", "esp8266", "pkcs8", {})
 
     results = batch.run(jobs, workers=2)
 
     assert [r.ok for r in results] == [True] * 6, [r.problems for r in results]
-    assert calls.read_text().count("load") == 1
+    # At most one per worker (a worker still starting when the other has done all six is ended
+    # before it reads), never one per device.
+    assert 1 <= calls.read_text().count("load") <= 2
+
+
+def test_workers_are_spawned_not_forked(tmp_path, monkeypatch):
+    import multiprocessing
+    used = []
+    real = multiprocessing.get_context
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: used.append(method) or real(method))
+    devices = write_devices(tmp_path / "devices", count=2)
+    jobs = batch.make_jobs(batch.device_folders(devices), tmp_path / "out", "esp8266", "pkcs8", {})
+    assert all(r.ok for r in batch.run(jobs, workers=2))
+    assert used == ["spawn"]
+
+
+@pytest.mark.parametrize("names, expected", [
+    (["CON", "dev-1"], "CON: CON is a name Windows reserves for a device, with any extension"),
+    (["nul.txt"], "nul.txt: NUL is a name Windows reserves"),
+    (["com7.backup"], "com7.backup: COM7 is a name Windows reserves"),
+    (["Dev1", "dev1"], "Dev1 and dev1: one folder where case is ignored (Windows, macOS)"),
+    (["kitchen."], "kitchen.: Windows drops a final dot or space"),
+    (["a:b"], "a:b: Windows does not allow ':' in a name"),
+])
+def test_device_names_windows_cannot_hold_stop_the_batch_before_writing(tmp_path, names, expected):
+    devices = tmp_path / "devices"
+    try:
+        for name in names:
+            Identity().write_aws_style(devices / name)
+    except OSError as error:
+        pytest.skip(f"this file system cannot hold the names {names} ({error}): the check is for systems that can")
+    if len(list(devices.iterdir())) != len(names):
+        pytest.skip(f"this file system ignores case: {names} are one folder here")
+    out = tmp_path / "out"
+    result = run_cli("batch", devices, "--out", out)
+    assert result.returncode == 1
+    assert f"error: {expected}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()  # nothing written, nothing overwritten
+
+
+def test_names_windows_accepts_pass(tmp_path):
+    from aws_iot_tools.batch import name_problems
+    assert name_problems(["console", "CON-1", "nullable", "COM10", "LPT0", "dev1", "Dev2", "José"]) == []
 
 
 def test_no_device_folder_is_an_error(tmp_path):
@@ -150,6 +192,14 @@ def test_importing_the_verb_does_not_import_cryptography():
     done = subprocess.run([sys.executable, "-c", code, str(REPO / "extra_scripts")], capture_output=True,
                           text=True, env=clean_environ(), check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_default_workers_use_every_core_once_a_worker_pays_its_start():
+    per = batch.DEVICES_PER_WORKER
+    assert batch.default_workers(5, 8) == 1
+    assert batch.default_workers(per * 2, 8) == 2
+    assert batch.default_workers(per * 100, 8) == 8
+    assert batch.default_workers(0, 8) == 1
 
 
 def test_thing_name_comes_from_each_device_folder(tmp_path):

@@ -63,3 +63,36 @@ def test_plugin_requirements_match_requirements_txt():
               if line.strip() and not line.startswith("#")]
     for requirement in listed:
         assert f'"{requirement}"' in source, requirement
+
+
+def test_a_verb_loads_only_its_own_module():
+    """`check` never imports the broker, probe, batch or demo modules (nor their dependencies)."""
+    import sys as _sys
+    from conftest import REPO, clean_environ
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from aws_iot_tools import cli; "
+            "cli.make_parser('check').parse_args(['check']); "
+            "print(sorted(m for m in sys.modules if m.split('.')[-1] in ('broker', 'probe', 'batch', 'demo')))")
+    done = subprocess.run([_sys.executable, "-c", code, str(REPO / "extra_scripts")], capture_output=True,
+                          text=True, env=clean_environ(), check=True)
+    assert done.stdout.strip() == "[]"
+    help_text = subprocess.run([_sys.executable, str(REPO / "extra_scripts" / "aws_iot.py"), "--help"],
+                               capture_output=True, text=True, env=clean_environ()).stdout
+    for verb in ("prepare", "check", "dev-certs", "broker", "probe", "batch", "demo"):
+        assert verb in help_text
+
+
+def test_without_the_packages_help_works_and_a_verb_names_the_install_command(tmp_path):
+    """python -S: no site-packages, so none of requirements.txt, as in a fresh Python."""
+    import sys as _sys
+    from conftest import REPO, clean_environ
+    script = str(REPO / "extra_scripts" / "aws_iot.py")
+    for args in (["--help"], ["broker", "--help"], ["batch", "--help"]):
+        shown = subprocess.run([_sys.executable, "-S", script, *args], capture_output=True, text=True,
+                               env=clean_environ())
+        assert shown.returncode == 0 and "usage: aws_iot.py" in shown.stdout, shown.stderr
+    refused = subprocess.run([_sys.executable, "-S", script, "check", "--project-dir", str(tmp_path)],
+                             capture_output=True, text=True, env=clean_environ())
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"error: missing Python packages: run `{_sys.executable} -m pip install ")
+    for spec in ("'cryptography>=42'", "'python-dotenv>=1.0'", "'filelock>=3.12'"):
+        assert spec in refused.stderr

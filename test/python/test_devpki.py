@@ -2,7 +2,6 @@
 
 import datetime
 import ipaddress
-import stat
 
 import pytest
 from cryptography import x509
@@ -10,6 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from aws_iot_tools import devpki
+from conftest import assert_mode
 
 TOP_LEVEL = {"dev-ca.pem", "device-certificate.pem.crt", "device-private.pem.key", "README.txt",
              "ca-private"}
@@ -51,8 +51,8 @@ def test_layout_marking_and_keys(tmp_path, key_type, key_class):
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     assert "NOT FOR PRODUCTION" in paths.readme.read_text()
     for key_path in (paths.device_key, paths.ca_key):
-        assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(paths.ca_key.parent.stat().st_mode) == 0o700
+        assert_mode(key_path, 0o600)
+    assert_mode(paths.ca_key.parent, 0o700)
 
 
 def test_ec_is_the_default(tmp_path):

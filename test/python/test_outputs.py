@@ -6,7 +6,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from conftest import run_cli
+from conftest import assert_mode, run_cli
 from pkitools import Identity
 
 OPENSSL_KEY = {
@@ -34,7 +34,7 @@ def test_esp8266_files_match_openssl(tmp_path, kind, key_format):
     assert (data / "ca.der").read_bytes() == openssl("x509", "-in", certs / "AmazonRootCA1.pem", "-outform", "DER")
     assert (data / "private.der").read_bytes() == openssl(
         *OPENSSL_KEY[key_format, kind], "-in", certs / "a1b2c3d4e5-private.pem.key")
-    assert (data / "private.der").stat().st_mode & 0o777 == 0o600
+    assert_mode(data / "private.der", 0o600)
 
 
 def test_encrypted_key_is_decrypted_on_the_pc(tmp_path):

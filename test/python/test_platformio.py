@@ -7,7 +7,7 @@ import venv
 import pytest
 
 import piohelpers as ph
-from conftest import snapshot
+from conftest import assert_mode, snapshot
 from pkitools import Identity
 
 SECRETS = {"WIFI_SSID": "home net", "WIFI_PASSWORD": "hunter2-pio-secret",
@@ -41,7 +41,7 @@ def test_build_writes_data_and_secrets_then_noop_compiles_nothing(project):
         ".gitignore", "ca.der", "ca_2.der", "cert.der", "index.html", "private.der"]
     header = ph.build_dir(project, "esp8266") / "aws_iot" / "secrets.h"
     assert '#define WIFI_PASSWORD "hunter2-pio-secret"' in header.read_text()
-    assert header.stat().st_mode & 0o777 == 0o600
+    assert_mode(header, 0o600)
     assert not list(project.rglob("secrets.h"))[1:]  # only the one in the build dir
     assert ph.count_compiled(first) == 2
     objects = ph.object_mtimes(project, "esp8266")

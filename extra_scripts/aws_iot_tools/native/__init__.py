@@ -95,6 +95,8 @@ def build_client(library, build_dir):
     client = CLIENTS[library]
     compiler = shutil.which("gcc")
     if not compiler:
+        if os.name == "nt":  # the usual case on Windows: the Python client stands in
+            raise NativeBuildError("no C compiler (gcc) on PATH")
         raise NativeBuildError("gcc is not installed: apt-get install gcc "
                                f"{client.debian_package}")
     build_dir = Path(build_dir)
