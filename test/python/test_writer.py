@@ -6,7 +6,7 @@ import threading
 import time
 
 from aws_iot_tools import writer
-from conftest import needs_file_modes
+from conftest import REPO, needs_file_modes
 from aws_iot_tools.targets import Output
 
 
@@ -109,7 +109,7 @@ def test_held_lock_keeps_other_processes_out_until_exit(tmp_path):
     manifest = tmp_path / "state" / "m.json"
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
-        sys.path.insert(0, {str(writer.__file__.rsplit('/', 2)[0])!r})
+        sys.path.insert(0, {str(REPO / 'extra_scripts')!r})
         from aws_iot_tools import writer
         writer.hold_until_exit({str(manifest)!r})
         with writer.locked({str(manifest)!r}):  # re-entrant for the holder
@@ -132,7 +132,7 @@ def test_hold_says_when_it_waits(tmp_path):
     manifest = tmp_path / "state" / "m.json"
     code = textwrap.dedent(f"""
         import sys, time
-        sys.path.insert(0, {str(writer.__file__.rsplit('/', 2)[0])!r})
+        sys.path.insert(0, {str(REPO / 'extra_scripts')!r})
         from aws_iot_tools import writer
         writer.hold_until_exit({str(manifest)!r}, on_wait=lambda: print("waiting", flush=True))
         print("held", flush=True)
