@@ -1,0 +1,1 @@
+"""Where values come from: platformio.ini options, the environment and .env."""
