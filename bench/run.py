@@ -200,7 +200,7 @@ class Pki:
 
 def amazon_root_ca1_pem():
     """AmazonRootCA1.pem as AWS hands it out, from certifi's bundle (the plugin's own source of it)."""
-    from aws_iot_tools import amazon_roots
+    from espaws.identity import amazon_roots
     from cryptography.hazmat.primitives import serialization
     label, cert = amazon_roots.load()[0]
     assert label == "Amazon Root CA 1"
@@ -300,7 +300,7 @@ def import_times(runs):
     """ms to import what aws_iot.py imports at load, in a fresh interpreter that has SCons loaded."""
     code = ("import sys, time; sys.path.insert(0, sys.argv[1]); import SCons.Script, SCons.Errors, hashlib, "
             "subprocess, functools, importlib.util; t = time.perf_counter(); "
-            "from aws_iot_tools import options, secrets, targets; from aws_iot_tools.errors import InputError; "
+            "from espaws.settings import options, secrets; from espaws.identity import targets; from espaws.errors import InputError; "
             "t1 = time.perf_counter(); import dotenv; t2 = time.perf_counter(); "
             "print((t1 - t) * 1e3, (t2 - t1) * 1e3, 'cryptography' in sys.modules)")
     own, dotenv, heavy = [], [], False
@@ -356,7 +356,7 @@ def section_startup(report, work, pki, core, runs):
     plugin_modules = [m for m in new_modules if not m.startswith("_aws_iot_bench")]
     report.table(["what", "ms"], [
         ["load → return of extra_scripts/aws_iot.py (whole)", load.ms(1)],
-        ["imports of aws_iot_tools options, secrets, targets, errors (fresh interpreter, SCons loaded)",
+        ["imports of espaws options, secrets, targets, errors (fresh interpreter, SCons loaded)",
          own.ms(1)],
         ["import of python-dotenv (done at load when the project has a .env)", dotenv.ms(1)],
     ])
@@ -504,7 +504,7 @@ def section_devices(report, work, pki, runs, sizes, batch_runs):
 START_METHOD_RUN = """
 import sys, time
 sys.path.insert(0, sys.argv[1])
-from aws_iot_tools import batch
+from espaws.fleet import batch
 jobs = batch.make_jobs(batch.device_folders(sys.argv[2]), sys.argv[3], "esp8266", "pkcs8", {})
 started = time.perf_counter()
 results = batch.run(jobs, int(sys.argv[5]), start_method=sys.argv[4])
@@ -543,8 +543,8 @@ def start_method_rows(report, sets, out, fresh, batch_runs, jobs=2):
 # ---- 4. what the board pays ----------------------------------------------------------------
 
 def plan_outputs(certs_dir, target):
-    from aws_iot_tools import provision
-    from aws_iot_tools.provision import Job
+    from espaws.identity import provision
+    from espaws.identity.provision import Job
     job = Job(project_dir=certs_dir.parent, certs_dir=certs_dir, data_dir=certs_dir.parent / "data",
               state_dir=certs_dir.parent / ".state", target=target, settings={})
     return provision.plan(job).outputs
@@ -570,7 +570,7 @@ def littlefs_blocks(files):
 
 
 def device_identity(folder, key_type, ca_cert, ca_key, with_ca_pem=None):
-    from aws_iot_tools import devpki
+    from espaws.rig import devpki
     cert, key = devpki.issue_device_certificate(ca_cert, ca_key, key_type, common_name="bench-device",
                                                 traditional=True)
     folder.mkdir(parents=True)
@@ -595,7 +595,7 @@ def callgrind(cmd, out_file):
 
 
 def section_board(report, work, runs, callgrind_runs):
-    from aws_iot_tools import broker, devpki, native
+    from espaws.rig import broker, devpki, native
     report.heading("4. What the board pays")
     ca_cert, ca_key = devpki.create_ca("ec")
     rows, sizes = [], {}
@@ -632,8 +632,8 @@ def section_board(report, work, runs, callgrind_runs):
     data = {}
     for key_type in ("rsa", "ec"):
         folder = device_identity(work / f"tls-{key_type}" / "certs", key_type, ca_cert, ca_key, with_ca_pem=ca_cert)
-        from aws_iot_tools import provision
-        from aws_iot_tools.provision import Job
+        from espaws.identity import provision
+        from espaws.identity.provision import Job
         job = Job(project_dir=folder.parent, certs_dir=folder, data_dir=folder.parent / "data",
                   state_dir=folder.parent / ".state", target="esp8266", settings={})
         provision.prepare(job)

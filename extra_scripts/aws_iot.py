@@ -13,7 +13,7 @@ and `-t idedata` need no secrets. The work happens in SCons actions:
   the folder locked until it ends, so two envs never mix in an image); only the image needs
   an identity: a firmware build without one says so in one line;
 - custom targets iot-prepare, iot-check, iot-dev-certs, iot-broker, iot-probe, iot-fleet-images, iot-register.
-The logic lives in aws_iot_tools/, which never imports SCons. Options: aws_iot_tools/options.py.
+The logic lives in espaws/, which never imports SCons. Options: espaws/settings/options.py.
 """
 
 import contextlib
@@ -59,9 +59,9 @@ def require_packages():
 
 def run_command_line():
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from aws_iot_tools.portable import tolerate_unencodable_output
+    from espaws.portable import tolerate_unencodable_output
     tolerate_unencodable_output((sys.stdout, sys.stderr))
-    from aws_iot_tools.cli import main
+    from espaws.cli import main
     sys.exit(main(before_run=require_packages))
 
 
@@ -81,9 +81,10 @@ if UNDER_SCONS:
     from SCons.Errors import UserError
     from SCons.Script import COMMAND_LINE_TARGETS, DefaultEnvironment
 
-from aws_iot_tools import options, secrets, targets  # noqa: E402  (light: no cryptography)
-from aws_iot_tools.errors import InputError  # noqa: E402
-from aws_iot_tools.portable import option_path, printable, tolerate_unencodable_output  # noqa: E402
+from espaws.settings import options, secrets  # noqa: E402  (light: no cryptography)
+from espaws.identity import targets  # noqa: E402  (light: no cryptography)
+from espaws.errors import InputError  # noqa: E402
+from espaws.portable import option_path, printable, tolerate_unencodable_output  # noqa: E402
 
 
 def install_requirements(env, wanted=REQUIREMENTS):
@@ -128,7 +129,7 @@ def settings_now(env):
 
 @reported
 def write_secrets_header(target, source, env):
-    from aws_iot_tools.writer import write_if_changed
+    from espaws.identity.writer import write_if_changed
     try:
         text = secrets.render_header(settings_now(env), dotenv_hint=os.path.join(env.subst("$PROJECT_DIR"), ".env"))
     except ValueError as error:
@@ -141,15 +142,15 @@ def packs_image():
 
 
 def make_job(env):
-    from aws_iot_tools.cli import build_job
-    return build_job(env.subst("$PROJECT_DIR"), env["AWS_IOT_OPTIONS"], settings_now(env),
+    from espaws.settings.project import project_job
+    return project_job(env.subst("$PROJECT_DIR"), env["AWS_IOT_OPTIONS"], settings_now(env),
                      filesystem=env.GetProjectOption("board_build.filesystem", ""),
                      state_dir=os.path.join(env.subst("$PROJECT_WORKSPACE_DIR"), "aws_iot"),
                      packs_image=packs_image())
 
 
 def reporter():
-    from aws_iot_tools.commands import Reporter
+    from espaws.identity.report import Reporter
     return Reporter(sys.stdout, sys.stdout, prefix="aws_iot: ")
 
 
@@ -159,7 +160,7 @@ def prepare_step(target, source, env):
 
     The firmware needs nothing from certs/: only the image (and the probe) require an identity.
     """
-    from aws_iot_tools import commands, writer
+    from espaws.identity import report, writer
     job = make_job(env)
     if packs_image():
         # The image is packed from data/ after this step: keep other builds (another env, another
@@ -171,7 +172,7 @@ def prepare_step(target, source, env):
             raise InputError(f"{job.shown(error.filename or job.state_dir)}: cannot lock ({error.strerror}): "
                              "check that the project folder is writable") from None
     needs_identity = packs_image() or "iot-probe" in COMMAND_LINE_TARGETS
-    plan = commands.prepare(job, reporter(), identity_optional=not needs_identity)
+    plan = report.prepare(job, reporter(), identity_optional=not needs_identity)
     if plan is None:  # no identity: no stamp, so every build says so until there is one
         with contextlib.suppress(FileNotFoundError):
             os.unlink(str(target[0]))
@@ -182,21 +183,21 @@ def prepare_step(target, source, env):
 
 @reported
 def prepare_target(target, source, env):
-    from aws_iot_tools import commands
-    commands.prepare(make_job(env), reporter())
+    from espaws.identity import report
+    report.prepare(make_job(env), reporter())
 
 
 @reported
 def check_target(target, source, env):
-    from aws_iot_tools import commands
-    commands.check(make_job(env), reporter())
+    from espaws.identity import report
+    report.check(make_job(env), reporter())
 
 
 def cli_action(*argv):
     """An action running one command-line verb for this env's project."""
     @reported
     def action(target, source, env):
-        from aws_iot_tools.cli import main
+        from espaws.cli import main
         tolerate_unencodable_output((sys.stdout, sys.stderr))  # the verbs print paths
         opts = env["AWS_IOT_OPTIONS"]
         extra = []
@@ -235,7 +236,7 @@ def board_layout_file(env, target):
 
 @reported
 def fleet_images_target(target, source, env):
-    from aws_iot_tools.cli import main
+    from espaws.cli import main
     opts = env["AWS_IOT_OPTIONS"]
     project_dir = env.subst("$PROJECT_DIR")
     argv = ["batch", os.path.join(project_dir, opts.fleet_devices), "--out", os.path.join(project_dir, opts.fleet_out),

@@ -10,35 +10,14 @@ import os
 import sys
 from pathlib import Path
 
-from . import options as options_mod
-from . import projectini, secrets, targets
+from .settings import options as options_mod
+from .settings import projectini, secrets
+from .identity import targets
 from .errors import InputError
-from .portable import option_path, tolerate_unencodable_output
+from .portable import tolerate_unencodable_output
+from .settings.project import project_job
 
 EXIT_OK, EXIT_INPUT = 0, 1
-
-
-def build_job(project_dir, opts, settings, filesystem=None, state_dir=None, packs_image=False):
-    from .provision import Job
-    project_dir = Path(project_dir).resolve()
-    try:
-        certs_dir = Path(option_path(str(project_dir), opts.certs_dir, os.name))
-        data_dir = Path(option_path(str(project_dir), opts.data_dir or "data", os.name))
-        spiffs_ok = options_mod.spiffs_ok(opts)
-    except ValueError as error:
-        raise InputError(str(error)) from None
-    return Job(
-        project_dir=project_dir,
-        certs_dir=certs_dir,
-        data_dir=data_dir,
-        state_dir=Path(state_dir) if state_dir else project_dir / ".pio" / "aws_iot",
-        target=opts.target,
-        settings=settings,
-        key_format=opts.key_format,
-        filesystem=filesystem,
-        packs_image=packs_image,
-        spiffs_ok=spiffs_ok,
-    )
 
 
 def _common(parser):
@@ -55,10 +34,10 @@ def _common(parser):
 # imported: `--help` and every other verb never load its dependencies (cryptography, a
 # broker's POSIX user lookup...).
 LAZY_VERBS = {  # verb: (module, help)
-    "broker": ("broker", "run a local mosquitto broker with the development CA"),
-    "probe": ("probe", "connect from this PC with exactly the files in data/"),
-    "batch": ("batch", "prepare one output folder per device folder, on all cores"),
-    "demo": ("demo", "the whole flow against a local broker: no board, no AWS"),
+    "broker": ("rig.broker", "run a local mosquitto broker with the development CA"),
+    "probe": ("rig.probe", "connect from this PC with exactly the files in data/"),
+    "batch": ("fleet.batch", "prepare one output folder per device folder, on all cores"),
+    "demo": ("rig.demo", "the whole flow against a local broker: no board, no AWS"),
     "flash": ("fleet.flash", "write a device's image (batch --image) with esptool"),
     "register": ("aws.cli", "register the thing in AWS IoT: key made here, certificate from a CSR, "
                             "least-privilege policy, endpoint into .env"),
@@ -72,7 +51,7 @@ def requested_verb(argv):
 
 def make_parser(verb=None):
     """The parser; the arguments of a LAZY_VERBS verb are declared only when `verb` is it."""
-    parser = argparse.ArgumentParser(prog="aws_iot.py", description="AWS IoT identities for ESP8266 / ESP32 boards")
+    parser = argparse.ArgumentParser(description="AWS IoT identities for ESP8266 / ESP32 boards")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     prepare = verbs.add_parser("prepare", help="validate certs/ and write the board's files to data/")
     _common(prepare)
@@ -113,13 +92,13 @@ def resolve_options(args, environ):
 
 
 def run_prepare_or_check(args, environ, out, err):
-    from . import commands
+    from .identity import report
     opts, filesystem = resolve_options(args, environ)
     settings = secrets.read_settings(args.project_dir, environ)
-    job = build_job(args.project_dir, opts, settings, filesystem)
-    reporter = commands.Reporter(out, err)
+    job = project_job(args.project_dir, opts, settings, filesystem)
+    reporter = report.Reporter(out, err)
     if args.verb == "check":
-        commands.check(job, reporter)
+        report.check(job, reporter)
         if args.aws:
             _lazy("aws.cli").check(args, settings, job.certs_dir, out)
         return EXIT_OK
@@ -129,16 +108,16 @@ def run_prepare_or_check(args, environ, out, err):
             header = secrets.render_header(settings, dotenv_hint=str(Path(args.project_dir) / ".env"))
         except ValueError as error:
             raise InputError(str(error)) from None
-    commands.prepare(job, reporter)
+    report.prepare(job, reporter)
     if header is not None:
-        from .writer import write_if_changed
+        from .identity.writer import write_if_changed
         changed = write_if_changed(args.secrets_out, header.encode("utf-8"), private=True)
         reporter.info(f"secrets.h {'written to' if changed else 'up to date at'} {args.secrets_out}")
     return EXIT_OK
 
 
 def run_dev_certs(args, environ, out):
-    from . import devpki
+    from .rig import devpki
     _, ini = projectini.read_env(args.project_dir)
     key_type = options_mod.resolve(lambda key: ini.get(key, ""), environ, {"dev_key_type": args.key_type}).dev_key_type
     if key_type not in options_mod.DEV_KEY_TYPES:

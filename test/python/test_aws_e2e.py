@@ -40,7 +40,7 @@ def test_prepare_needs_no_further_step_after_register(registered, tmp_path, targ
 
 @pytest.mark.parametrize("target,library", [("esp8266", "bearssl"), ("esp32", "mbedtls")])
 def test_register_prepare_and_round_trip(registered, tmp_path, native_build_dir, target, library):  # noqa: F811
-    from aws_iot_tools import broker, probe
+    from espaws.rig import broker, probe
     require_mosquitto()
     require_library(library)
     # The board trusts the stand-in's CA here, as it trusts Amazon's roots with AWS: a copy of the

@@ -39,7 +39,7 @@ def fleet_state(iot):
 
 
 def test_count_registers_one_folder_per_device_and_batch_reads_them(tmp_path, aws):
-    from aws_iot_tools.aws import certfiles
+    from espaws.aws import certfiles
     iot = boto3.client("iot")
     project = tmp_path / "proj"
     project.mkdir()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from aws_iot_tools.aws import dotenv_edit, policy
+from espaws.aws import dotenv_edit, policy
 
 ARN = "arn:aws:iot:eu-west-1:123456789012"
 
@@ -86,7 +86,7 @@ def test_dotenv_edit_keeps_every_other_byte(before, after):
 
 
 def test_dotenv_edit_is_read_back_by_the_plugin(tmp_path):
-    from aws_iot_tools import secrets
+    from espaws.settings import secrets
     (tmp_path / ".env").write_bytes(dotenv_edit.set_values(b"WIFI_SSID=x\n", {"AWS_IOT_ENDPOINT": "a b\"c"}))
     assert secrets.read_dotenv(tmp_path)["AWS_IOT_ENDPOINT"] == 'a b"c'
 
@@ -95,7 +95,7 @@ def test_readme_iam_policy_lists_every_call_the_aws_verbs_make():
     import json
     import re
     from conftest import REPO
-    sources = "".join((REPO / "extra_scripts" / "aws_iot_tools" / "aws" / name).read_text()
+    sources = "".join((REPO / "extra_scripts" / "espaws" / "aws" / name).read_text()
                       for name in ("register.py", "verify.py", "fleet.py"))
     called = {f"iot:{op}" for op in re.findall(r'\b(?:read|write)\(\s*"(\w+)"', sources)} | {"iot:TestAuthorization"}
     readme = (REPO / "README.md").read_text()
@@ -121,14 +121,14 @@ def _client_error(code, message, status=400):
     (lambda: _client_error("InvalidRequestException", "bad thing"), "AWS CreateThing failed: InvalidRequestException"),
 ])
 def test_aws_errors_are_one_line_with_what_to_do(error, says):
-    from aws_iot_tools.aws.session import explain
+    from espaws.aws.session import explain
     line = explain(error(), "CreateThing")
     assert says in line and "\n" not in line and "arn:aws:iam" not in line
 
 
 def test_connection_and_sso_errors():
     from botocore.exceptions import EndpointConnectionError, NoCredentialsError, SSOTokenLoadError
-    from aws_iot_tools.aws.session import explain
+    from espaws.aws.session import explain
     assert "cannot reach AWS IoT (http://127.0.0.1:9)" in explain(
         EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), "CreateThing")
     assert "aws sso login" in explain(SSOTokenLoadError(error_msg="x"), "CreateThing")
@@ -158,6 +158,6 @@ def test_policy_topics_are_the_ones_the_device_client_builds():
             assert name in topics["publish"], name
         else:
             assert name in topics["subscribe"] and name in topics["receive"], name
-    from aws_iot_tools import probe
+    from espaws.rig import probe
     probe_topic = probe.default_topic("dev-1")
     assert all(probe_topic in topics[kind] for kind in ("publish", "subscribe", "receive"))

@@ -80,7 +80,7 @@ def installed_identity(project):
 # ---- the first run ------------------------------------------------------------------------------
 
 def test_register_makes_everything_and_the_certificate_carries_the_key_made_here(tmp_path, aws, iot):
-    from aws_iot_tools.aws import certfiles, policy
+    from espaws.aws import certfiles, policy
     project = tmp_path / "proj"
     project.mkdir()
     env_text = b"\xef\xbb\xbf# my network\r\nWIFI_SSID=home\r\nexport AWS_IOT_ENDPOINT=old.example.com\r\nX=1"
@@ -184,9 +184,9 @@ def test_a_run_stopped_between_two_calls_is_completed_not_duplicated(tmp_path, a
 def test_a_crash_after_aws_issued_the_certificate_finds_it_again(tmp_path, aws, iot, monkeypatch):
     # The process dies after CreateCertificateFromCsr answered, before the certificate reached
     # the disk: only the pending key is left. The rerun finds the certificate AWS issued for it.
-    from aws_iot_tools.aws import certfiles
-    from aws_iot_tools.aws.register import Registration
-    from aws_iot_tools.aws.session import Iot, iot_client
+    from espaws.aws import certfiles
+    from espaws.aws.register import Registration
+    from espaws.aws.session import Iot, iot_client
     project = tmp_path / "proj"
 
     def crash(*args, **kwargs):
@@ -226,7 +226,7 @@ def test_a_crash_before_the_certificate_was_made_reuses_the_pending_key(tmp_path
 # ---- rotation -----------------------------------------------------------------------------------
 
 def test_rotate_replaces_the_certificate_and_deactivates_the_old_one_afterwards(tmp_path, aws, iot):
-    from aws_iot_tools.aws import certfiles
+    from espaws.aws import certfiles
     project = tmp_path / "proj"
     assert register(project, aws, "--thing", THING).returncode == 0
     old_cert_path, _, old_cert, _ = installed_identity(project)
@@ -322,9 +322,9 @@ def test_a_certificate_unknown_to_aws_is_reported(tmp_path, aws):
 
 def test_a_crash_between_writing_the_certificate_and_moving_the_key(tmp_path, aws, iot, monkeypatch):
     # certs/ holds the new certificate, the key is still pending: the rerun finishes the move.
-    from aws_iot_tools.aws import certfiles
-    from aws_iot_tools.aws.register import Registration
-    from aws_iot_tools.aws.session import Iot, iot_client
+    from espaws.aws import certfiles
+    from espaws.aws.register import Registration
+    from espaws.aws.session import Iot, iot_client
     project = tmp_path / "proj"
     real_replace = certfiles.os.replace
 
@@ -348,7 +348,7 @@ def test_a_crash_between_writing_the_certificate_and_moving_the_key(tmp_path, aw
 
 
 def test_an_interrupted_rotation_is_finished_by_a_plain_rerun(tmp_path, aws, iot):
-    from aws_iot_tools.aws import certfiles
+    from espaws.aws import certfiles
     project = tmp_path / "proj"
     assert register(project, aws, "--thing", THING).returncode == 0
     old_id = certfiles.certificate_id(installed_identity(project)[2])
@@ -364,7 +364,7 @@ def test_an_interrupted_rotation_is_finished_by_a_plain_rerun(tmp_path, aws, iot
 
 def test_rsa_key_on_request(tmp_path, aws, iot):
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from aws_iot_tools.aws import certfiles
+    from espaws.aws import certfiles
     project = tmp_path / "proj"
     result = register(project, aws, "--thing", THING, "--key-type", "rsa")
     assert result.returncode == 0, result.stderr

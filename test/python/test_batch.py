@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO, assert_mode, clean_environ, run_cli, snapshot
 from pkitools import Identity, key_pem
 
-from aws_iot_tools import batch
+from espaws.fleet import batch
 
 
 def write_devices(root, count=5, kinds=("ec", "rsa2048")):
@@ -169,7 +169,7 @@ def test_device_names_windows_cannot_hold_stop_the_batch_before_writing(tmp_path
 
 
 def test_names_windows_accepts_pass(tmp_path):
-    from aws_iot_tools.batch import name_problems
+    from espaws.fleet.batch import name_problems
     assert name_problems(["console", "CON-1", "nullable", "COM10", "LPT0", "dev1", "Dev2", "José"]) == []
 
 
@@ -187,7 +187,7 @@ def test_out_is_required(tmp_path):
 
 
 def test_importing_the_verb_does_not_import_cryptography():
-    code = ("import argparse, sys; sys.path.insert(0, sys.argv[1]); import aws_iot_tools.batch as b; "
+    code = ("import argparse, sys; sys.path.insert(0, sys.argv[1]); import espaws.fleet.batch as b; "
             "b.add_arguments(argparse.ArgumentParser()); print('cryptography' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code, str(REPO / "extra_scripts")], capture_output=True,
                           text=True, env=clean_environ(), check=True)

@@ -6,7 +6,7 @@ import pytest
 
 from cryptography import x509
 
-from aws_iot_tools import broker, devpki
+from espaws.rig import broker, devpki
 from conftest import assert_mode
 from tlsfixtures import new_authority, require_mosquitto
 

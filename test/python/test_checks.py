@@ -2,8 +2,8 @@
 
 import pytest
 
-from aws_iot_tools import amazon_roots, checks, endpoint
-from aws_iot_tools.pki import Certificate, Material, PrivateKey
+from espaws.identity import amazon_roots, checks, endpoint
+from espaws.identity.pki import Certificate, Material, PrivateKey
 from pkitools import DAY, NOW, Identity, certificate, new_key
 
 

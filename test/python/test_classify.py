@@ -2,8 +2,8 @@
 
 import pytest
 
-from aws_iot_tools import pki
-from aws_iot_tools.errors import InputError
+from espaws.identity import pki
+from espaws.errors import InputError
 from pkitools import Identity, key_pem, new_key, pem
 
 

@@ -69,7 +69,7 @@ def test_a_verb_loads_only_its_own_module():
     """`check` never imports the broker, probe, batch or demo modules (nor their dependencies)."""
     import sys as _sys
     from conftest import REPO, clean_environ
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); from aws_iot_tools import cli; "
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from espaws import cli; "
             "cli.make_parser('check').parse_args(['check']); "
             "print(sorted(m for m in sys.modules if m.split('.')[-1] in ('broker', 'probe', 'batch', 'demo')))")
     done = subprocess.run([_sys.executable, "-c", code, str(REPO / "extra_scripts")], capture_output=True,

@@ -8,7 +8,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from aws_iot_tools import devpki
+from espaws.rig import devpki
 from conftest import assert_mode
 
 TOP_LEVEL = {"dev-ca.pem", "device-certificate.pem.crt", "device-private.pem.key", "README.txt",

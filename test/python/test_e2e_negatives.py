@@ -6,7 +6,7 @@ closed port, or a name that cannot resolve) and checks the layer the probe names
 
 import pytest
 
-from aws_iot_tools import broker, native
+from espaws.rig import broker, native
 from tlsfixtures import (DEVICE_NAME, days_from_now, dev_ca, explain,  # noqa: F401
                          native_build_dir, new_authority, probe_broker, require_library,
                          require_mosquitto, running_broker, write_data_files)
@@ -136,7 +136,7 @@ def test_topic_denied_by_the_broker_acl(tmp_path, dev_ca, strict_broker, native_
 
 
 def outcome_files(tmp_path, target):
-    from aws_iot_tools import probe
+    from espaws.rig import probe
     return probe.data_files(tmp_path / "data", target)
 
 
@@ -172,7 +172,7 @@ def test_name_that_does_not_resolve(tmp_path, dev_ca, native_build_dir, target, 
     _skip_unless_built(library)
     cert, key = dev_ca.device("ec")
     files = write_data_files(tmp_path / "data", target, [dev_ca.cert_pem], cert, key)
-    from aws_iot_tools import probe
+    from espaws.rig import probe
     outcome = probe.run_probe(files, "no-such-broker.invalid", 8883, build_dir=native_build_dir,
                               library=library, timeout_s=5)
     assert outcome.layer == "dns", explain(outcome)
@@ -184,7 +184,7 @@ def test_closed_port_is_a_tcp_failure(tmp_path, dev_ca, native_build_dir, target
     _skip_unless_built(library)
     cert, key = dev_ca.device("ec")
     files = write_data_files(tmp_path / "data", target, [dev_ca.cert_pem], cert, key)
-    from aws_iot_tools import probe
+    from espaws.rig import probe
     port = broker.free_port()  # nothing listens there once the probing socket is closed
     outcome = probe.run_probe(files, "127.0.0.1", port, build_dir=native_build_dir,
                               library=library, timeout_s=5)

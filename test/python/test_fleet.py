@@ -21,8 +21,8 @@ import pytest
 from conftest import REPO, clean_environ, run_cli
 from pkitools import Identity, key_pem
 
-from aws_iot_tools.errors import InputError
-from aws_iot_tools.fleet import flash, geometry, image
+from espaws.errors import InputError
+from espaws.fleet import flash, geometry, image
 
 PLATFORM = {"esp8266": "espressif8266", "esp32": "espressif32"}
 DEVICE_FILES = {"esp8266": ("ca.der", "cert.der", "private.der"), "esp32": ("ca.pem", "cert.pem", "private.pem")}
@@ -443,7 +443,7 @@ def test_merged_esp32_image_needs_the_bootloader_and_places_every_part(imaged, t
 
 
 def test_the_flash_verb_imports_neither_esptool_nor_littlefs_nor_cryptography():
-    code = ("import argparse, sys; sys.path.insert(0, sys.argv[1]); from aws_iot_tools.fleet import flash; "
+    code = ("import argparse, sys; sys.path.insert(0, sys.argv[1]); from espaws.fleet import flash; "
             "flash.add_arguments(argparse.ArgumentParser()); "
             "print(sorted(m for m in ('esptool', 'littlefs', 'cryptography') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code, str(REPO / "extra_scripts")], capture_output=True,

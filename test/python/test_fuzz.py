@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aws_iot_tools import cli
+from espaws import cli
 from conftest import snapshot
 from pkitools import Identity
 

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from aws_iot_tools import native
+from espaws.rig import native
 from tlsfixtures import dev_ca, explain, require_library, write_data_files  # noqa: F401
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from pkitools import Identity
 
-from aws_iot_tools import pki
-from aws_iot_tools.errors import InputError, NoIdentity
+from espaws.identity import pki
+from espaws.errors import InputError, NoIdentity
 
 PREFIX = "a1b2c3d4e5"
 
@@ -71,15 +71,15 @@ def test_broken_is_not_absent(tmp_path, case):
 
 
 def firmware_build(tmp_path, settings):
-    """commands.prepare as the build's default step calls it: an identity is optional."""
+    """report.prepare as the build's default step calls it: an identity is optional."""
     import io
 
-    from aws_iot_tools import commands
-    from aws_iot_tools.cli import build_job
-    from aws_iot_tools.options import Options
+    from espaws.identity import report
+    from espaws.settings.project import project_job
+    from espaws.settings.options import Options
     opts = Options(certs_dir="certs", data_dir="", target="esp8266", key_format="pkcs8", dev_key_type="ec")
     out = io.StringIO()
-    result = commands.prepare(build_job(tmp_path, opts, settings), commands.Reporter(out, out),
+    result = report.prepare(project_job(tmp_path, opts, settings), report.Reporter(out, out),
                               identity_optional=True)
     return result, out.getvalue()
 

@@ -2,6 +2,7 @@
 repository gives the `espaws` command, which prepares a project byte for byte like openssl."""
 
 import re
+import shutil
 import subprocess
 import sys
 import venv
@@ -46,8 +47,12 @@ def installed(tmp_path_factory):
     where = tmp_path_factory.mktemp("venv")
     venv.create(where, with_pip=True)
     python = where / ("Scripts" if sys.platform == "win32" else "bin") / "python"
+    # From a copy: setuptools writes its egg-info next to the package, never into the work tree.
+    source = tmp_path_factory.mktemp("source") / "repo"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".pio", "__pycache__", "*.egg-info", "test", "bench", "docs", "lib", "examples"))
     result = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                             str(REPO)], capture_output=True, text=True, timeout=600)
+                             str(source)], capture_output=True, text=True, timeout=600)
     if result.returncode != 0 and "No matching distribution" in result.stderr + result.stdout:
         pytest.skip("PyPI unreachable: pip install needs setuptools and the dependencies")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -243,7 +243,7 @@ def test_dev_certs_target_then_build_with_them(tmp_path):
 
 
 def test_probe_target_round_trip_against_a_local_broker(tmp_path):
-    from aws_iot_tools import broker, devpki
+    from espaws.rig import broker, devpki
     from tlsfixtures import require_library, require_mosquitto
     require_mosquitto()
     require_library("bearssl")

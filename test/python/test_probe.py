@@ -4,7 +4,7 @@ import argparse
 
 import pytest
 
-from aws_iot_tools import broker, native, probe
+from espaws.rig import broker, native, probe
 from tlsfixtures import (DEVICE_NAME, dev_ca, explain, native_build_dir,  # noqa: F401
                          require_library, require_mosquitto, running_broker, write_data_files)
 

@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ObjectIdentifier
 
-from aws_iot_tools import amazon_roots
+from espaws.identity import amazon_roots
 from conftest import run_cli, snapshot
 from pkitools import DAY, NOW, Identity, certificate, name, new_key, pem
 
@@ -294,7 +294,7 @@ def test_pem_files_concatenated_without_a_newline(tmp_path):
 def test_root_ca1_alone_still_works_when_certifi_is_unreadable(tmp_path, monkeypatch):
     import io
 
-    from aws_iot_tools import cli
+    from espaws import cli
     certs = Identity().write_aws_style(tmp_path / "certs", with_ca=False)
     (certs / "AmazonRootCA1.pem").write_bytes(pem(dict(amazon_roots.load())["Amazon Root CA 1"]))
     monkeypatch.setattr(amazon_roots, "bundle_path", lambda: str(tmp_path / "no-such-bundle.pem"))

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from aws_iot_tools import secrets
+from espaws.settings import secrets
 from conftest import assert_mode, run_cli
 
 BASE = {"WIFI_SSID": "ssid", "WIFI_PASSWORD": "pw", "AWS_IOT_ENDPOINT": "abc-ats.iot.eu-west-1.amazonaws.com"}

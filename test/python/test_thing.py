@@ -5,7 +5,7 @@ import pytest
 from conftest import run_cli, snapshot
 from pkitools import Identity
 
-from aws_iot_tools.identity import thing
+from espaws.identity import thing
 
 
 @pytest.mark.parametrize("data, name", [

@@ -130,7 +130,7 @@ def test_batch_on_all_cores_without_posix_modules(tmp_path):
 
 
 def test_probe_falls_back_to_its_python_client_without_a_compiler(tmp_path):
-    from aws_iot_tools import broker, devpki
+    from espaws.rig import broker, devpki
     from tlsfixtures import require_mosquitto
     require_mosquitto()
     env = {"AWS_IOT_CERTS_DIR": "dev-certs", "AWS_IOT_THING_NAME": "dev-device"}
@@ -150,7 +150,7 @@ def test_probe_falls_back_to_its_python_client_without_a_compiler(tmp_path):
 @pytest.mark.skipif(os.name == "nt", reason="sends SIGINT, which is Ctrl+C's signal on POSIX only")
 def test_broker_runs_and_ctrl_c_stops_it_and_mosquitto(tmp_path):
     from tlsfixtures import require_mosquitto
-    from aws_iot_tools import broker
+    from espaws.rig import broker
     require_mosquitto()
     assert_clean(cli("dev-certs", "--project-dir", tmp_path))
     port = broker.free_port()

@@ -17,8 +17,8 @@ import piohelpers as ph
 from conftest import REPO, SCRIPT, clean_environ, run_cli, snapshot
 from pkitools import Identity
 
-from aws_iot_tools import broker
-from aws_iot_tools.portable import option_path, printable, windows_name_problem
+from espaws.rig import broker
+from espaws.portable import option_path, printable, windows_name_problem
 
 PROJECT = r"C:\Users\José\Documents\PlatformIO\Projects\my app"
 

@@ -5,9 +5,9 @@ import os
 import threading
 import time
 
-from aws_iot_tools import writer
+from espaws.identity import writer
 from conftest import REPO, needs_file_modes
-from aws_iot_tools.targets import Output
+from espaws.identity.targets import Output
 
 
 def test_unchanged_content_keeps_mtime(tmp_path):
@@ -110,7 +110,7 @@ def test_held_lock_keeps_other_processes_out_until_exit(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(REPO / 'extra_scripts')!r})
-        from aws_iot_tools import writer
+        from espaws.identity import writer
         writer.hold_until_exit({str(manifest)!r})
         with writer.locked({str(manifest)!r}):  # re-entrant for the holder
             pass
@@ -133,7 +133,7 @@ def test_hold_says_when_it_waits(tmp_path):
     code = textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(REPO / 'extra_scripts')!r})
-        from aws_iot_tools import writer
+        from espaws.identity import writer
         writer.hold_until_exit({str(manifest)!r}, on_wait=lambda: print("waiting", flush=True))
         print("held", flush=True)
         time.sleep(float(sys.argv[1]))

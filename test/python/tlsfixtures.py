@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives import serialization
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "extra_scripts"))
 
-from aws_iot_tools import broker, devpki, native, probe, provision, targets, writer  # noqa: E402
+from espaws.rig import broker, devpki, native, probe  # noqa: E402
+from espaws.identity import provision, targets, writer  # noqa: E402
 
 DEVICE_NAME = "test-device"
 INSTALL = "apt-get install mosquitto libbearssl-dev libmbedtls-dev gcc"

@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from .. import pki
+from ..identity import pki
 from ..errors import InputError
-from ..writer import write_if_changed
+from ..identity.writer import write_if_changed
 
 PENDING = ".pending"
 RETIRED = ".retired"

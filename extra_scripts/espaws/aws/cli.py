@@ -43,7 +43,7 @@ def add_aws_arguments(parser):
 
 def main(args, out=None, environ=None):
     """register."""
-    from .. import secrets
+    from ..settings import secrets
     from . import policy
     from .register import Registration
     from .session import Iot, iot_client

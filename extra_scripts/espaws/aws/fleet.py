@@ -14,7 +14,7 @@ import io
 from pathlib import Path
 
 from ..errors import InputError
-from ..writer import write_if_changed
+from ..identity.writer import write_if_changed
 from . import dotenv_edit, policy
 from .register import Registration
 

@@ -5,7 +5,7 @@ thing name, publishes devices/<thing>/telemetry and devices/<thing>/status (reta
 "online", and a retained "offline" last will), subscribes to devices/<thing>/commands;
 the library's Device Shadow (core/aws_iot_shadow.*, examples/device_shadow) uses the
 thing's classic shadow topics (named shadows are not in the policy). One more
-topic, devices/<thing>/probe, is for `probe` (aws_iot_tools/probe.py): it connects from the PC
+topic, devices/<thing>/probe, is for `probe` (espaws/rig/probe.py): it connects from the PC
 with the device's own files and does a publish/subscribe round trip there, so it must be
 allowed for the probe to tell a policy problem from a working setup.
 

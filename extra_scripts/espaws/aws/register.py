@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ..errors import InputError
-from ..writer import write_if_changed
+from ..identity.writer import write_if_changed
 from . import certfiles, dotenv_edit, policy
 
 NOT_FOUND = ("ResourceNotFoundException",)

@@ -11,7 +11,7 @@ its outputs go to OUT_DIR/<device name>/ with the same names, bytes and validati
 `prepare` (this module only fans provision.prepare out over worker processes). A
 failing device is reported in one line and the others go on; the exit status is 1
 when any device failed. With --image, each device also gets OUT_DIR/<device>/littlefs.bin
-and the run writes OUT_DIR/manifest.json (aws_iot_tools/fleet/).
+and the run writes OUT_DIR/manifest.json (espaws/fleet/).
 
 Imports stay light here (no cryptography): the command line imports this module to
 declare its arguments. Workers start with spawn on every system (Windows has no fork;
@@ -50,7 +50,7 @@ class DeviceResult:
 
 
 def add_arguments(parser):
-    from . import targets
+    from ..identity import targets
     parser.add_argument("devices_dir", metavar="DEVICES_DIR",
                         help="folder with one subfolder of PEM files per device")
     parser.add_argument("--out", required=True, metavar="OUT_DIR",
@@ -85,7 +85,7 @@ def make_jobs(devices, out_dir, target, key_format, settings):
 
     Messages show paths relative to the current folder, as the user typed them.
     """
-    from .provision import Job
+    from ..identity.provision import Job
     out_dir = Path(out_dir).resolve()
     return [Job(project_dir=Path.cwd().resolve(), certs_dir=Path(d).resolve(), data_dir=out_dir / Path(d).name,
                 state_dir=out_dir / STATE_DIR_NAME, target=target, settings=settings,
@@ -95,8 +95,8 @@ def make_jobs(devices, out_dir, target, key_format, settings):
 
 def prepare_device(job, after=None):
     """Validate and write one device's files, then `after(job, plan)` (its result is the record); never raises."""
-    from . import provision
-    from .errors import InputError
+    from ..identity import provision
+    from ..errors import InputError
     name = job.data_dir.name
     try:
         result, written = provision.prepare(job)
@@ -111,7 +111,7 @@ def prepare_device(job, after=None):
 
 def name_problems(names):
     """One line per device folder name that cannot be an output folder on every system."""
-    from .portable import case_collisions, windows_name_problem
+    from ..portable import case_collisions, windows_name_problem
     problems = [f"{name}: {windows_name_problem(name)}: rename the device folder"
                 for name in names if windows_name_problem(name)]
     problems += [f"{' and '.join(group)}: one folder where case is ignored (Windows, macOS): "
@@ -121,7 +121,7 @@ def name_problems(names):
 
 def _worker_start():
     """Each worker's start: the plugin's modules and Amazon's roots (amazon_roots caches them)."""
-    from . import amazon_roots, provision  # noqa: F401
+    from ..identity import amazon_roots, provision  # noqa: F401
     with contextlib.suppress(OSError, LookupError):  # a device without a CA then reports the problem
         amazon_roots.load()
 
@@ -192,8 +192,8 @@ class _Progress:
 
 
 def main(args, environ=None, out=None, err=None):
-    from . import options as options_mod
-    from . import secrets
+    from ..settings import options as options_mod
+    from ..settings import secrets
     environ = os.environ if environ is None else environ
     out, err = out or sys.stdout, err or sys.stderr
     devices_dir = Path(args.devices_dir)
@@ -231,7 +231,7 @@ def main(args, environ=None, out=None, err=None):
 
     work, geometry = prepare_device, None
     if args.image:  # before any device is prepared: a missing littlefs-python or bad layout stops here
-        from .fleet import step
+        from . import step
         geometry = step.setup(devices, target, args.fs_layout)
         work = functools.partial(prepare_device, after=functools.partial(step.device_step, geometry=geometry))
     progress = _Progress(len(jobs), err)

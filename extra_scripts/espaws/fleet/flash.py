@@ -41,7 +41,7 @@ ESPTOOL_VERBS = {"merge": "merge-bin", "write": "write-flash", "verify": "verify
 
 
 def add_arguments(parser):
-    from .. import targets
+    from ..identity import targets
     parser.add_argument("device_dir", metavar="DEVICE_DIR", help="OUT_DIR/<device> of `batch --image`")
     parser.add_argument("--target", choices=targets.TARGETS, required=True, help="the board's chip")
     parser.add_argument("--port", help="serial port of the board (e.g. /dev/ttyUSB0, COM3)")

@@ -62,7 +62,7 @@ def render(records, target, geometry):
 
 def write(out_dir, text):
     """Write OUT/manifest.json atomically when it changed; returns its path."""
-    from ..writer import write_if_changed
+    from ..identity.writer import write_if_changed
     path = Path(out_dir) / MANIFEST_NAME
     write_if_changed(path, text.encode("utf-8"))
     return path

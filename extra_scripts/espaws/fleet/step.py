@@ -31,7 +31,7 @@ def device_step(job, plan, geometry):
     """Write the device's image; returns its manifest.DeviceRecord. Raises InputError."""
     from cryptography.hazmat.primitives import serialization
 
-    from ..writer import write_if_changed
+    from ..identity.writer import write_if_changed
     files = {o.name: o.data for o in plan.outputs}
     name = job.data_dir.name
     thing = None  # prepare has checked it: a bad thing.txt failed the device before this step

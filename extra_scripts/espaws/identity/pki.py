@@ -19,7 +19,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .errors import InputError, NoIdentity
+from ..errors import InputError, NoIdentity
 
 PEM_SUFFIXES = (".pem", ".crt", ".cer", ".key")
 _BOM = b"\xef\xbb\xbf"

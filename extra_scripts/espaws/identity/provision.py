@@ -11,8 +11,8 @@ from pathlib import Path
 
 from . import amazon_roots, checks, pki, targets, writer
 from .endpoint import parse as parse_endpoint
-from .errors import InputError, NoIdentity
-from .identity import thing
+from ..errors import InputError, NoIdentity
+from . import thing
 from .pki import Certificate
 
 FILESYSTEMS = {"littlefs": "LittleFS", "spiffs": "SPIFFS"}

@@ -2,10 +2,11 @@
 
 import sys
 
-from . import provision, secrets, targets
-from .errors import NoIdentity
+from . import provision, targets
+from ..settings import secrets
+from ..errors import NoIdentity
 from .hygiene import tracked_secrets
-from .portable import printable
+from ..portable import printable
 
 
 class Reporter:

@@ -15,7 +15,7 @@ and a thing.txt written before is removed.
 
 import re
 
-from ..targets import Output
+from .targets import Output
 
 FILE_NAME = "thing.txt"
 SETTING = "AWS_IOT_THING_NAME"

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .writer import write_if_changed
+from ..identity.writer import write_if_changed
 
 DEFAULT_PORT = 8883
 READY_TIMEOUT_S = 15.0

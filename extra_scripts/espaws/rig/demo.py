@@ -22,12 +22,14 @@ def add_arguments(parser):
 
 def main(args, out=None):
     # Imported here, not at the top: `demo --help` must work without cryptography.
-    from . import broker, commands, devpki, native, probe, provision, secrets
-    from .errors import InputError
-    from .writer import write_if_changed
+    from . import broker, devpki, native, probe
+    from ..identity import report, provision
+    from ..settings import secrets
+    from ..errors import InputError
+    from ..identity.writer import write_if_changed
     out = out or sys.stdout
     work = Path(args.workdir).resolve()
-    say = commands.Reporter(out, out, prefix="  ")
+    say = report.Reporter(out, out, prefix="  ")
     if not broker.find_mosquitto():
         print(f"error: mosquitto is not installed: {broker.INSTALL_HINT}", file=sys.stderr)
         return 1
@@ -46,7 +48,7 @@ def main(args, out=None):
         for target in LIBRARIES:
             job = provision.Job(project_dir=work, certs_dir=paths.folder, data_dir=work / f"data-{target}",
                                 state_dir=work / ".state", target=target, settings=settings)
-            commands.prepare(job, say)
+            report.prepare(job, say)
     except InputError as error:
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from .writer import write_if_changed
+from ..identity.writer import write_if_changed
 
 KEY_TYPES = ("ec", "rsa")
 DEV_ORGANIZATION = "DEVELOPMENT ONLY - NOT FOR PRODUCTION"

@@ -11,8 +11,9 @@ import os
 import sys
 from pathlib import Path
 
-from . import endpoint as endpoint_module
-from . import native, targets
+from ..identity import endpoint as endpoint_module
+from . import native
+from ..identity import targets
 from .native import python_client
 
 DEFAULT_CLIENT_ID = "aws-iot-probe"
@@ -119,7 +120,7 @@ def probe(project_dir, target=None, endpoint=None, *, client_id=None, topic=None
 
 def default_client_id(data_dir, settings):
     """As the device chooses: the image's thing.txt, else AWS_IOT_THING_NAME, else a fixed id."""
-    from .identity import thing
+    from ..identity import thing
     try:
         name, problem = thing.from_file((Path(data_dir) / thing.FILE_NAME).read_bytes())
     except OSError:
@@ -138,7 +139,7 @@ def resolve_endpoint(text):
 
 
 def _settings(project_dir, environ):
-    from . import secrets
+    from ..settings import secrets
     try:
         return secrets.read_settings(str(project_dir), environ)
     except ImportError:  # python-dotenv missing: the process environment alone

@@ -6,7 +6,7 @@ The extra script gets the same values from PlatformIO itself.
 import configparser
 from pathlib import Path
 
-from . import targets
+from ..identity import targets
 
 
 def read_env(project_dir, env_name=None):

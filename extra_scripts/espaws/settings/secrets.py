@@ -8,7 +8,7 @@ puts a value into a message: errors name variables only.
 import hashlib
 import os
 
-from .errors import InputError
+from ..errors import InputError
 
 REQUIRED = ("WIFI_SSID", "WIFI_PASSWORD", "AWS_IOT_ENDPOINT")
 OPTIONAL = ("AWS_IOT_THING_NAME", "NTP_SERVER")
