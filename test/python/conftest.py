@@ -57,3 +57,30 @@ def snapshot(folder):
 def _no_plugin_variables(monkeypatch):
     for name in PLUGIN_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+
+
+# ---- AWS IoT stand-in (moto's HTTP server, corrected in awsstandin.py) -------------------------
+
+@pytest.fixture(scope="module")
+def moto_url():
+    """moto's real HTTP server as the AWS account, one per test module (its AWS_* settings are in
+    os.environ only meanwhile)."""
+    import logging
+
+    import awsstandin
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with awsstandin.running_moto() as url:
+        yield url
+
+
+@pytest.fixture
+def aws(moto_url, monkeypatch):
+    """A clean stand-in account; os.environ points boto3 at it (for the test's own checks)."""
+    import awsstandin
+    awsstandin.reset(moto_url)
+    awsstandin.STANDIN.failures.clear()
+    environ = {**awsstandin.aws_environment(moto_url), "AWS_EC2_METADATA_DISABLED": "true"}
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    yield environ
+    awsstandin.STANDIN.failures.clear()

@@ -1,7 +1,6 @@
 """check --aws against the stand-in: each AWS-side cause of a silent disconnect is one line."""
 
 import json
-import logging
 
 import boto3
 import pytest
@@ -11,13 +10,6 @@ from awsstandin import STANDIN
 from conftest import run_cli
 
 THING = "porch-light"
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    with awsstandin.running_moto() as url:
-        yield url
 
 
 @pytest.fixture

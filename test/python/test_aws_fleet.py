@@ -1,34 +1,13 @@
 """register --count / --things-file: one folder per device in the layout batch reads, resumable."""
 
 import json
-import logging
 import stat
 
 import boto3
 import pytest
 
-import awsstandin
 from awsstandin import STANDIN
 from conftest import run_cli, snapshot
-
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    with awsstandin.running_moto() as url:
-        yield url
-
-
-@pytest.fixture
-def aws(moto_url, monkeypatch):
-    awsstandin.reset(moto_url)
-    STANDIN.failures.clear()
-    env = {**awsstandin.aws_environment(moto_url), "AWS_EC2_METADATA_DISABLED": "true"}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    yield env
-    STANDIN.failures.clear()
 
 
 def fleet_state(iot):

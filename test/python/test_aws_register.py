@@ -3,7 +3,6 @@ answer as AWS does): the certificate carries the key made here, a rerun changes 
 an interrupted run is completed, and every failure is one line."""
 
 import json
-import logging
 import os
 import stat
 
@@ -15,25 +14,6 @@ from awsstandin import STANDIN
 from conftest import run_cli, snapshot
 
 THING = "kitchen-sensor-1"
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-
-@pytest.fixture(scope="session")
-def moto_url():
-    with awsstandin.running_moto() as url:
-        yield url
-
-
-@pytest.fixture
-def aws(moto_url, monkeypatch):
-    """A clean stand-in account; os.environ points boto3 at it (for the test's own checks)."""
-    awsstandin.reset(moto_url)
-    STANDIN.failures.clear()
-    environ = {**awsstandin.aws_environment(moto_url), "AWS_EC2_METADATA_DISABLED": "true"}
-    for name, value in environ.items():
-        monkeypatch.setenv(name, value)
-    yield environ
-    STANDIN.failures.clear()
 
 
 @pytest.fixture

@@ -72,5 +72,5 @@ def main(args, out=None):
         print(f"error: {failures} round trip(s) failed (see above)", file=sys.stderr)
         return 1
     print(f"done: both boards' TLS libraries made the MQTT round trip with the plugin's files. "
-          f"Next: put your AWS IoT files in certs/ and follow README.md.", file=out)
+          "Next: put your AWS IoT files in certs/ and follow README.md.", file=out)
     return 0
