@@ -18,7 +18,7 @@ from pathlib import Path
 
 import piohelpers
 import pytest
-from conftest import REPO, clean_environ, run_cli
+from conftest import REPO, clean_environ, needs_file_modes, run_cli
 from pkitools import Identity, key_pem
 
 from espaws.errors import InputError
@@ -482,3 +482,19 @@ def test_fleet_images_target_takes_the_geometry_from_the_env(tmp_path, platform,
     for name in ("thing-00", "thing-01"):
         folder = project / "fleet" / name
         assert piohelpers.read_littlefs_image(folder / "littlefs.bin", fs) == device_outputs(folder)
+
+
+@needs_file_modes
+def test_the_merged_image_file_is_private_before_esptool_writes_the_key(tmp_path):
+    old = os.umask(0)  # the most permissive umask: the mode must come from us
+    try:
+        fresh = tmp_path / "new" / "merged.bin"
+        flash.create_private(fresh)
+        earlier = tmp_path / "merged.bin"
+        earlier.write_bytes(b"an earlier image with a key")
+        earlier.chmod(0o644)
+        flash.create_private(earlier)
+    finally:
+        os.umask(old)
+    for path in (fresh, earlier):
+        assert path.stat().st_mode & 0o777 == 0o600 and path.read_bytes() == b""

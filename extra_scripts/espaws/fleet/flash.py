@@ -79,6 +79,17 @@ def write_commands(target, port, baud, offset, path, python=None):
     ]
 
 
+def create_private(path):
+    """An empty file only its owner may read, for esptool to write the merged image into: it holds
+    the device's private key, as littlefs.bin does, and esptool's "wb" keeps the file's mode.
+    (On Windows the mode is the read-only flag only; the profile folder's access list protects it.)"""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        os.chmod(path, 0o600)  # before it is emptied: it may hold an earlier key
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+
+
 def merge_command(target, parts, output, python=None):
     """esptool merge-bin of [(offset, path)] into `output`."""
     pairs = [item for offset, path in sorted(parts) for item in (hex(offset), str(path))]
@@ -188,14 +199,14 @@ def main(args, out=None, err=None):
     who = f"{name} (thing {record.get('thing') or '-'}, certificate {(record.get('certificate_sha256') or '')[:12]})"
     for step, command in commands:
         print(f"flash: {name}: esptool {ESPTOOL_VERBS[step]}...", file=out, flush=True)  # a board takes seconds
+        if step == "merge":
+            create_private(to_flash)
         ok, tail = run_esptool(command)
         if not ok:
             where = "" if step == "merge" else f" on {args.port}"
             print(f"error: {who}: esptool {ESPTOOL_VERBS[step]} failed{where}: {' / '.join(tail) or 'no output'}",
                   file=err)
             return EXIT_FAILED
-        if step == "merge":
-            os.chmod(to_flash, 0o600)  # it holds the device's private key, as littlefs.bin does
     what = f"{Path(to_flash).name} ({Path(to_flash).stat().st_size:,} bytes) at {offset:#x}"
     if args.port:
         print(f"flash: {who}: {what} written and verified on {args.port}", file=out)
