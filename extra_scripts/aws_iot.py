@@ -253,6 +253,7 @@ def declare(env):
     try:  # a folder option written on Windows (certs\dev, C:\certs) read here
         data_dir = option_path(project_dir, opts.data_dir, os.name) if opts.data_dir else env.subst("$PROJECT_DATA_DIR")
         certs_dir = option_path(project_dir, opts.certs_dir, os.name)
+        asks_aws = options.check_aws(opts)
     except ValueError as error:
         sys.stderr.write(f"aws_iot: {error}\n")
         env.Exit(1)
@@ -297,10 +298,7 @@ def declare(env):
 
     env.AddCustomTarget("iot-prepare", None, env.VerboseAction(prepare_target, "Preparing"),
                         title="AWS IoT: prepare files", description="Validate certs/ and write the board's files")
-    # custom_aws_iot_check_aws = yes (or AWS_IOT_CHECK_AWS=1): iot-check also asks AWS (check --aws).
-    check_aws = (env.GetProjectOption("custom_aws_iot_check_aws", "") or os.environ.get("AWS_IOT_CHECK_AWS", ""))
-    check_action = (cli_action("check", "--aws", "--env", env.subst("$PIOENV"))
-                    if check_aws.strip().lower() in ("1", "yes", "true", "on") else
+    check_action = (cli_action("check", "--aws", "--env", env.subst("$PIOENV")) if asks_aws else
                     env.VerboseAction(check_target, "Checking"))
     env.AddCustomTarget("iot-check", None, check_action,
                         title="AWS IoT: check", description="Validate certs/ and report, writing nothing")

@@ -14,7 +14,7 @@ win over both.
 | custom_aws_iot_fleet_devices | AWS_IOT_FLEET_DEVICES | devices          | `iot-fleet-images`: folder with one subfolder of PEM files per device |
 | custom_aws_iot_fleet_out    | AWS_IOT_FLEET_OUT    | fleet              | `iot-fleet-images`: OUT folder of the images and manifest.json (docs/fleet.md) |
 | custom_aws_iot_spiffs       | AWS_IOT_SPIFFS       | no                 | yes: my own firmware mounts SPIFFS, so buildfs / uploadfs may pack a SPIFFS image (the device client mounts LittleFS) |
-| custom_aws_iot_check_aws    | AWS_IOT_CHECK_AWS    | no                 | yes: the iot-check target also asks AWS (check --aws; read in aws_iot.py) |
+| custom_aws_iot_check_aws    | AWS_IOT_CHECK_AWS    | no                 | yes: the iot-check target also asks AWS (check --aws) |
 
 Secrets are never options: WIFI_SSID, WIFI_PASSWORD, AWS_IOT_ENDPOINT,
 AWS_IOT_THING_NAME, NTP_SERVER and AWS_IOT_KEY_PASSPHRASE come from the
@@ -23,9 +23,10 @@ environment or the project's .env only (see secrets.py).
 
 from dataclasses import dataclass
 
-NAMES = ("certs_dir", "data_dir", "target", "key_format", "dev_key_type", "spiffs", "fleet_devices", "fleet_out")
+NAMES = ("certs_dir", "data_dir", "target", "key_format", "dev_key_type", "spiffs", "fleet_devices", "fleet_out",
+         "check_aws")
 DEFAULTS = {"certs_dir": "certs", "data_dir": "", "target": "", "key_format": "pkcs8", "dev_key_type": "ec",
-            "spiffs": "no", "fleet_devices": "devices", "fleet_out": "fleet"}
+            "spiffs": "no", "fleet_devices": "devices", "fleet_out": "fleet", "check_aws": "no"}
 YES, NO = ("yes", "true", "on", "1"), ("no", "false", "off", "0")
 DEV_KEY_TYPES = ("ec", "rsa")
 DEV_CERTS_DIR = "dev-certs"
@@ -49,6 +50,7 @@ class Options:
     spiffs: str = "no"
     fleet_devices: str = DEFAULTS["fleet_devices"]
     fleet_out: str = DEFAULTS["fleet_out"]
+    check_aws: str = DEFAULTS["check_aws"]
 
 
 def resolve(ini_get, environ, overrides=None):
@@ -61,8 +63,17 @@ def resolve(ini_get, environ, overrides=None):
     return Options(**values)
 
 
+def _flag(opts, name, yes_means):
+    """A yes/no option as a bool; ValueError with a one-line reason when it is neither."""
+    value = getattr(opts, name)
+    if value.lower() not in YES + NO:
+        raise ValueError(f"{ini_name(name)} = {value}: use yes ({yes_means}) or no")
+    return value.lower() in YES
+
+
 def spiffs_ok(opts):
-    """custom_aws_iot_spiffs as a bool; ValueError with a one-line reason when it is neither yes nor no."""
-    if opts.spiffs.lower() not in YES + NO:
-        raise ValueError(f"{ini_name('spiffs')} = {opts.spiffs}: use yes (your own firmware mounts SPIFFS) or no")
-    return opts.spiffs.lower() in YES
+    return _flag(opts, "spiffs", "your own firmware mounts SPIFFS")
+
+
+def check_aws(opts):
+    return _flag(opts, "check_aws", "iot-check also asks AWS")
