@@ -29,8 +29,6 @@ def setup(devices, target, layout_file=None):
 
 def device_step(job, plan, geometry):
     """Write the device's image; returns its manifest.DeviceRecord. Raises InputError."""
-    from cryptography.hazmat.primitives import serialization
-
     from ..identity.writer import write_if_changed
     files = {o.name: o.data for o in plan.outputs}
     name = job.data_dir.name
@@ -39,11 +37,10 @@ def device_step(job, plan, geometry):
         thing, _ = thing_file.from_file(files[thing_file.FILE_NAME])
     data = image.build(files, geometry)
     write_if_changed(job.data_dir / image.IMAGE_NAME, data, private=True, durable=False)  # it holds the key
-    der = plan.material.device.cert.public_bytes(serialization.Encoding.DER)
     entries = tuple(manifest.FileEntry(o.name, len(o.data), None if o.private else hashlib.sha256(o.data).hexdigest())
                     for o in sorted(plan.outputs, key=lambda o: o.name))
     return manifest.DeviceRecord(name=name, status=manifest.OK, thing=thing,
-                                 certificate_sha256=hashlib.sha256(der).hexdigest(), files=entries,
+                                 certificate_sha256=plan.material.device.fingerprint.hex(), files=entries,
                                  image=f"{name}/{image.IMAGE_NAME}", image_sha256=hashlib.sha256(data).hexdigest())
 
 
