@@ -86,7 +86,7 @@ def resolve_options(args, environ):
     opts = options_mod.resolve(lambda key: ini.get(key, ""), environ, overrides)
     if not opts.target:
         target = projectini.target_from_platform(ini.get("platform")) or "esp8266"
-        opts = options_mod.Options(**{**opts.__dict__, "target": target})
+        opts = opts._replace(target=target)
     filesystem = ini.get("board_build.filesystem", "") if env_name else None
     return opts, filesystem
 

@@ -58,7 +58,7 @@ def test_repository_gitignore_keeps_secrets_out(tmp_path):
 def test_plugin_requirements_match_requirements_txt():
     # PlatformIO's interpreter gets the same packages as a command-line user.
     from conftest import REPO
-    source = (REPO / "extra_scripts" / "aws_iot.py").read_text()
+    source = (REPO / "extra_scripts" / "espaws" / "requirements.py").read_text()
     listed = [line.strip() for line in (REPO / "requirements.txt").read_text().splitlines()
               if line.strip() and not line.startswith("#")]
     for requirement in listed:

@@ -25,9 +25,18 @@ def test_dependencies_are_declared_once():
     listed = [line.strip() for line in (REPO / "requirements.txt").read_text().splitlines()
               if line.strip() and not line.startswith("#")]
     assert sorted(listed) == sorted(declared_dependencies())
-    plugin = (REPO / "extra_scripts" / "aws_iot.py").read_text()
+    plugin = (REPO / "extra_scripts" / "espaws" / "requirements.py").read_text()
     block = re.search(r"REQUIREMENTS = \{(.*?)\}", plugin, re.S).group(1)
     assert sorted(re.findall(r':\s*"([^"]+)"', block)) == sorted(declared_dependencies())
+
+
+def test_one_release_number_everywhere():
+    # The build glue signs its nodes with espaws.__version__: an upgrade must change it.
+    import json
+    init = (REPO / "extra_scripts" / "espaws" / "__init__.py").read_text()
+    in_code = re.search(r'^__version__ = "([^"]+)"', init, re.M).group(1)
+    assert in_code == tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert in_code == json.loads((REPO / "library.json").read_text())["version"]
 
 
 def test_library_manifest_points_at_the_device_library_and_the_plugin():

@@ -52,6 +52,25 @@ def test_build_writes_data_and_secrets_then_noop_compiles_nothing(project):
     assert "Preparing" not in second.stdout and "Generating secrets.h" not in second.stdout
 
 
+def test_a_new_release_of_the_plugin_redoes_both_steps(tmp_path):
+    """SCons does not sign the code an action calls: the release among the sources does."""
+    import shutil
+    plugin = tmp_path / "plugin"
+    shutil.copytree(ph.REPO_ROOT / "extra_scripts", plugin, ignore=shutil.ignore_patterns("__pycache__"))
+    path = ph.write_project(tmp_path / "proj", {"esp8266": ph.env_options(
+        "espressif8266", extra_scripts=[f"pre:{plugin / 'aws_iot.py'}"])},
+        sources={"main.c": MAIN, "secrets_user.c": USES_SECRETS})
+    Identity(kind="ec").write_aws_style(path / "certs", with_ca=False)
+    assert pio(path, env=SECRETS).returncode == 0
+    init = plugin / "espaws" / "__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "', '__version__ = "9.'))
+    upgraded = pio(path, env=SECRETS)
+    assert upgraded.returncode == 0, ph.output(upgraded)
+    assert "Preparing" in upgraded.stdout and "Generating secrets.h" in upgraded.stdout, upgraded.stdout
+    again = pio(path, env=SECRETS)
+    assert "Preparing" not in again.stdout and "Generating secrets.h" not in again.stdout
+
+
 def test_changed_value_recompiles_only_what_includes_secrets(project):
     assert pio(project, env=SECRETS).returncode == 0
     changed = pio(project, env={**SECRETS, "WIFI_PASSWORD": "another-one"})

@@ -6,7 +6,7 @@ trust anchor. ESP32 (mbedTLS in WiFiClientSecure): NUL-terminated PEM text, so
 clean PEM files, every trust anchor in one.
 """
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 PLATFORM_TARGETS = {"espressif8266": "esp8266", "espressif32": "esp32"}
 TARGETS = ("esp8266", "esp32")
@@ -17,8 +17,7 @@ OUTPUT_PATTERNS = ("ca.der", "ca_*.der", "cert.der", "private.der", "ca.pem", "c
 TLS_LIBRARIES = {"esp8266": "BearSSL", "esp32": "mbedTLS"}
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):  # not a dataclass: the build glue imports this module on every build
     name: str
     data: bytes
     private: bool = False
