@@ -73,7 +73,7 @@ class Material:
     ignored: list = field(default_factory=list)  # [(source, PEM label)] of the blocks left out
 
 
-def printable(name):
+def name_as_text(name):
     """A file name as text that any terminal prints: bytes that are not UTF-8 as \\x escapes."""
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
@@ -89,7 +89,7 @@ def load_folder(folder, display_root, passphrase=None, skip=()):
     # the problems that matter are reported here, one line each.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", crypto_utils.CryptographyDeprecationWarning)
-        return _load_folder(Path(folder), printable(display_root).rstrip("/"), passphrase, skip)
+        return _load_folder(Path(folder), name_as_text(display_root).rstrip("/"), passphrase, skip)
 
 
 def _load_folder(folder, shown, passphrase, skip):
@@ -106,7 +106,7 @@ def _load_folder(folder, shown, passphrase, skip):
     certs, keys, notes, ignored, problems = [], [], [], [], []
     inside = folder.resolve()
     for path in entries:
-        name = f"{shown}/{printable(path.name)}"
+        name = f"{shown}/{name_as_text(path.name)}"
         if path.is_symlink() and inside not in path.resolve().parents:
             problems.append(f"{name}: a symbolic link to outside {shown}/: copy the file into {shown}/ instead")
             continue

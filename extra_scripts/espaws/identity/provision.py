@@ -41,7 +41,7 @@ class Job:
             text = str(path.relative_to(self.project_dir)) or "."
         except ValueError:
             text = str(path)
-        return pki.printable(text)
+        return pki.name_as_text(text)
 
 
 @dataclass
