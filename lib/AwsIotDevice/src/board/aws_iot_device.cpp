@@ -64,6 +64,13 @@ void print_utc(const char* prefix) {
 
 const char* wifi_words(int status) { return awsiot::wifi_status_text(status, device::platform()); }
 
+// A failure text without its first word ("WiFi", "MQTT"): the log line's tag says it already.
+// Logging from last_failure_ itself keeps a second 500-byte buffer off the small ESP8266 stack.
+const char* without_subject(const char* failure) {
+  const char* space = strchr(failure, ' ');
+  return space != nullptr ? space + 1 : failure;
+}
+
 // Copies `text` into `out` when it fits; false otherwise (the caller reports the setting).
 bool copy_setting(char* out, size_t out_size, const char* text) {
   const size_t length = text == nullptr ? 0 : strlen(text);
@@ -495,7 +502,6 @@ void AwsIotDevice::wifi_begin() {
 }
 
 void AwsIotDevice::perform(awsiot::Action action) {
-  char detail[kFailureTextBytes - 8];  // the failure without its subject, for the log line
   switch (action) {
     case awsiot::Action::kNone:
       break;
@@ -503,18 +509,16 @@ void AwsIotDevice::perform(awsiot::Action action) {
       wifi_begin();
       break;
     case awsiot::Action::kWifiTimeout:
-      DEVICE_FORMAT(detail, sizeof detail, "not connected after %lu s: status %d (%s)",
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "WiFi not connected after %lu s: status %d (%s)",
                     static_cast<unsigned long>(awsiot::kDefaultTiming.wifi_timeout_ms / 1000),
                     static_cast<int>(WiFi.status()), wifi_words(WiFi.status()));
-      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "WiFi %s", detail);
-      LOGF("[wifi] %s; retry in %lu ms\n", detail,
+      LOGF("[wifi] %s; retry in %lu ms\n", without_subject(last_failure_),
            static_cast<unsigned long>(connection_.last_delay_ms()));
       break;
     case awsiot::Action::kWifiLost:
-      DEVICE_FORMAT(detail, sizeof detail, "lost: status %d (%s)", static_cast<int>(WiFi.status()),
-                    wifi_words(WiFi.status()));
-      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "WiFi %s", detail);
-      LOGF("[wifi] %s\n", detail);
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "WiFi lost: status %d (%s)",
+                    static_cast<int>(WiFi.status()), wifi_words(WiFi.status()));
+      LOGF("[wifi] %s\n", without_subject(last_failure_));
       set_connected(false);  // after the failure text: onDisconnected may read it
       break;
     case awsiot::Action::kStartClock:
@@ -533,11 +537,10 @@ void AwsIotDevice::perform(awsiot::Action action) {
       connect_mqtt();
       break;
     case awsiot::Action::kConnectionLost:
-      DEVICE_FORMAT(detail, sizeof detail, "connection lost after %lu s: state %d (%s)",
+      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "MQTT connection lost after %lu s: state %d (%s)",
                     static_cast<unsigned long>(connection_.last_session_ms() / 1000), mqtt_.state(),
                     awsiot::mqtt_state_text(mqtt_.state()));
-      DEVICE_FORMAT(last_failure_, sizeof last_failure_, "MQTT %s", detail);
-      LOGF("[mqtt] %s; free heap %lu; retry in %lu ms\n", detail,
+      LOGF("[mqtt] %s; free heap %lu; retry in %lu ms\n", without_subject(last_failure_),
            static_cast<unsigned long>(device::free_heap()),
            static_cast<unsigned long>(connection_.last_delay_ms()));
       set_connected(false);  // after the failure text: onDisconnected may read it
