@@ -8,7 +8,6 @@ with '.' are never read by prepare, so a pending or retired key never disturbs t
 """
 
 import contextlib
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +41,7 @@ class Installed:
 
 def certificate_id(cert):
     """AWS IoT's certificate id: the SHA-256 of the certificate's DER encoding, in hex."""
-    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+    return cert.fingerprint(hashes.SHA256()).hex()
 
 
 def file_names(cert_id):
