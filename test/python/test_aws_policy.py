@@ -1,6 +1,8 @@
 """The pure parts of the AWS side: the least-privilege policy, thing names, the .env edit."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from espaws.aws import dotenv_edit, policy
 
@@ -83,6 +85,24 @@ def test_thing_names_follow_the_devices_rule(name, ok):
 ])
 def test_dotenv_edit_keeps_every_other_byte(before, after):
     assert dotenv_edit.set_values(before, {"AWS_IOT_ENDPOINT": "e.example", "AWS_IOT_THING_NAME": "t"}) == after
+
+
+def test_dotenv_edit_replaces_a_value_over_several_lines_whole():
+    before = b'A=1\nAWS_IOT_ENDPOINT="old\nstill old"\nB=2\n'
+    assert dotenv_edit.set_values(before, {"AWS_IOT_ENDPOINT": "e.example"}) == b"A=1\nAWS_IOT_ENDPOINT=e.example\nB=2\n"
+
+
+def test_dotenv_edit_leaves_lines_inside_another_quoted_value_alone():
+    # A PEM kept in .env: its lines are part of NOTE's value, even one that looks like an assignment.
+    before = b'NOTE="first line\nAWS_IOT_THING_NAME=inside\n"\nAWS_IOT_THING_NAME=old\n'
+    after = dotenv_edit.set_values(before, {"AWS_IOT_THING_NAME": "t"})
+    assert after == b'NOTE="first line\nAWS_IOT_THING_NAME=inside\n"\nAWS_IOT_THING_NAME=t\n'
+
+
+@given(st.binary(max_size=300))
+@settings(max_examples=200, deadline=None)
+def test_dotenv_edit_with_nothing_to_set_returns_the_same_bytes(data):
+    assert dotenv_edit.set_values(data, {}) == data
 
 
 def test_dotenv_edit_is_read_back_by_the_plugin(tmp_path):

@@ -1,40 +1,45 @@
 """Set a few variables in a .env file, keeping every other byte as it was.
 
-A BOM, CRLF line ends, comments, quoting and the order of other lines all stay. A variable
-already present (also as `export NAME=...`) has its line(s) replaced in place; a new one is
-appended with the file's own line end.
+A BOM, CRLF line ends, comments, quoting and the order of other lines all stay. The file is
+split by python-dotenv's own parser, the one that reads it for the build, so an assignment is
+what the build sees as one: a quoted value over several lines is replaced whole, and a line
+inside another variable's quoted value is never taken for an assignment. A variable already
+present (also as `export NAME=...`) is replaced in place; a new one is appended with the
+file's own line end.
 """
 
+import io
 import re
 
+from dotenv.parser import parse_stream
+
 _BOM = b"\xef\xbb\xbf"
-_ASSIGNMENT = re.compile(rb"^[ \t]*(export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*=")
+_EXPORT = re.compile(r"[ \t]*(export[ \t]+)")
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9._:/@-]*")
 
 
 def set_values(data, values):
     """`data` (the .env bytes, b"" when absent) with each NAME=value of `values` set."""
     bom = _BOM if data.startswith(_BOM) else b""
-    body = data[len(bom):]
-    newline = b"\r\n" if b"\r\n" in body else b"\n"
-    lines = body.splitlines(keepends=True)
+    text = data[len(bom):].decode("utf-8", "surrogateescape")  # bytes that are not UTF-8 come back as they were
+    newline = "\r\n" if "\r\n" in text else "\n"
     pending = dict(values)
-    for index, line in enumerate(lines):
-        match = _ASSIGNMENT.match(line)
-        if not match:
-            continue
-        name = match.group(2).decode("ascii")
-        if name in values:
-            ending = line[len(line.rstrip(b"\r\n")):] or b""
-            lines[index] = (match.group(1) or b"") + _assignment(name, values[name]) + ending
-            pending.pop(name, None)
-    if pending and lines and not lines[-1].endswith((b"\n", b"\r")):
-        lines[-1] += newline
-    lines += [_assignment(name, value) + newline for name, value in pending.items()]
-    return bom + b"".join(lines)
+    parts = []
+    for binding in parse_stream(io.StringIO(text)):  # the originals, joined, are the whole text
+        original = binding.original.string
+        if binding.key in values:
+            export = _EXPORT.match(original)
+            ending = original[len(original.rstrip("\r\n")):]
+            original = (export.group(1) if export else "") + _assignment(binding.key, values[binding.key]) + ending
+            pending.pop(binding.key, None)
+        parts.append(original)
+    if pending and parts and not parts[-1].endswith(("\n", "\r")):
+        parts[-1] += newline
+    parts += [_assignment(name, value) + newline for name, value in pending.items()]
+    return bom + "".join(parts).encode("utf-8", "surrogateescape")
 
 
 def _assignment(name, value):
     if not _SAFE_VALUE.fullmatch(value):  # endpoints and thing names never need this
         value = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return f"{name}={value}".encode("utf-8")
+    return f"{name}={value}"
