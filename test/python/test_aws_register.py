@@ -5,6 +5,7 @@ an interrupted run is completed, and every failure is one line."""
 import json
 import os
 import stat
+import sys
 
 import boto3
 import pytest
@@ -224,6 +225,39 @@ def test_rotate_replaces_the_certificate_and_deactivates_the_old_one_afterwards(
     assert state["principals"][THING] == [new_arn]
     assert (project / "certs" / ".retired" / old_cert_path.name).is_file()
     assert "nothing new" in register(project, aws, "--thing", THING).stdout
+
+
+def test_rotate_retires_an_identity_whose_key_is_encrypted(tmp_path, aws, iot):
+    """The passphrase that opens the installed key also lets the rotation find it to retire."""
+    from cryptography.hazmat.primitives import serialization
+    project = tmp_path / "proj"
+    assert register(project, aws, "--thing", THING).returncode == 0
+    old_cert_path, old_key_path, _, old_key = installed_identity(project)
+    old_key_path.write_bytes(old_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                   serialization.BestAvailableEncryption(b"pass-phrase-9")))
+
+    rotated = register(project, {**aws, "AWS_IOT_KEY_PASSPHRASE": "pass-phrase-9"}, "--thing", THING, "--rotate")
+
+    assert rotated.returncode == 0, rotated.stderr
+    installed_identity(project)  # exactly one certificate and one key left in certs/
+    assert sorted(p.name for p in (project / "certs" / ".retired").iterdir()) == sorted(
+        [old_cert_path.name, old_key_path.name])
+    assert "pass-phrase-9" not in rotated.stdout + rotated.stderr
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="file names that are not UTF-8: Linux only")
+def test_installed_identity_paths_are_the_files_even_when_their_names_are_not_utf8(tmp_path):
+    from espaws.aws import certfiles
+    from pkitools import Identity, key_pem, pem
+    identity = Identity()
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    cert_file = os.path.join(os.fsencode(certs), b"dev\xff-certificate.pem.crt")
+    with open(cert_file, "wb") as out:
+        out.write(pem(identity.cert))
+    (certs / "dev-private.pem.key").write_bytes(key_pem(identity.key))
+    found = certfiles.installed(certs)
+    assert os.fsencode(found.cert_path) == cert_file and found.key_path == certs / "dev-private.pem.key"
 
 
 # ---- bad paths: one line each -------------------------------------------------------------------------

@@ -99,9 +99,7 @@ def installed(certs_dir, shown="certs", passphrase=None):
     if not _holds_identity(certs_dir):
         return None
     material = pki.load_folder(certs_dir, shown, passphrase)
-    cert_path = certs_dir / material.device.source.split(" (block")[0].rsplit("/", 1)[-1]
-    key_path = certs_dir / material.key.source.split(" (block")[0].rsplit("/", 1)[-1]
-    return Installed(cert_path, key_path, material.device.cert)
+    return Installed(material.device.path, material.key.path, material.device.cert)
 
 
 def _holds_identity(folder):
@@ -127,12 +125,13 @@ def installed_cert_for(certs_dir, key):
     return None
 
 
-def install(certs_dir, cert, pending_key_path):
+def install(certs_dir, cert, pending_key_path, passphrase=None):
     """Put the new certificate and its pending key into certs/ under AWS's names; any other
-    identity there (a rotation) moves to certs/.retired/. Returns the Installed identity."""
+    identity there (a rotation) moves to certs/.retired/. Returns the Installed identity.
+    `passphrase` opens an encrypted key already there, so a rotation finds it."""
     certs_dir = Path(certs_dir)
     cert_name, key_name = file_names(certificate_id(cert))
-    previous = installed_quietly(certs_dir)
+    previous = installed_quietly(certs_dir, passphrase)
     if previous and previous.cert_path.name != cert_name:
         retire(certs_dir, previous)
     cert_path, key_path = certs_dir / cert_name, certs_dir / key_name
@@ -143,9 +142,9 @@ def install(certs_dir, cert, pending_key_path):
     return Installed(cert_path, key_path, cert)
 
 
-def installed_quietly(certs_dir):
+def installed_quietly(certs_dir, passphrase=None):
     try:
-        return installed(certs_dir)
+        return installed(certs_dir, passphrase=passphrase)
     except InputError:
         return None
 

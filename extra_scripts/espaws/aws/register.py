@@ -161,7 +161,7 @@ class Registration:
                      "and move the pending key next to it")
             found = self.iot.read("DescribeCertificate", certificateId=certfiles.certificate_id(cert))
             return found["certificateDescription"]["certificateArn"], found["certificateDescription"]["status"]
-        installed = certfiles.install(self.certs_dir, cert, pending_path)
+        installed = certfiles.install(self.certs_dir, cert, pending_path, self.passphrase)
         self.say(f"wrote {self._shown(installed.cert_path)} and {self._shown(installed.key_path)} (0600)")
         found = self.iot.read("DescribeCertificate", certificateId=installed.certificate_id)
         description = found["certificateDescription"]

@@ -38,8 +38,9 @@ _IGNORED_LABELS = {
 
 @dataclass(frozen=True)
 class Certificate:
-    source: str  # "certs/x.pem" or "certs/x.pem (block 2)"
+    source: str  # "certs/x.pem" or "certs/x.pem (block 2)", for messages
     cert: x509.Certificate
+    path: object = None  # the file it came from (a Path); None for certifi's roots
 
     @property
     def is_ca(self):
@@ -61,6 +62,7 @@ class Certificate:
 class PrivateKey:
     source: str
     key: object  # a cryptography private key
+    path: object = None  # the file it came from (a Path)
 
 
 @dataclass
@@ -132,9 +134,9 @@ def _load_folder(folder, shown, passphrase, skip):
             source = name if len(blocks) == 1 else f"{name} (block {index})"
             try:
                 if label == "CERTIFICATE":
-                    certs.append(Certificate(source, _load_certificate(block)))
+                    certs.append(Certificate(source, _load_certificate(block), path))
                 elif label in _KEY_LABELS:
-                    keys.append(PrivateKey(source, _load_key(block, passphrase)))
+                    keys.append(PrivateKey(source, _load_key(block, passphrase), path))
                 elif label in _IGNORED_LABELS:
                     notes.append(f"{source}: ignored, {_IGNORED_LABELS[label]}")
                     ignored.append((source, label))
