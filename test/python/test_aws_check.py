@@ -100,7 +100,8 @@ def test_client_id_other_than_the_thing(registered):
 
 
 @pytest.mark.parametrize("endpoint,why", [("abc123-ats.iot.eu-west-1.amazonaws.com", "not this account's"),
-                                          ("abc123.iot.eu-west-1.amazonaws.com", "legacy")])
+                                          ("abc123.iot.eu-west-1.amazonaws.com", "legacy"),
+                                          ("ABC123.iot.eu-west-1.amazonaws.com.:8883", "legacy")])
 def test_wrong_or_legacy_endpoint(registered, endpoint, why):
     project, env, iot = registered
     [line] = problems(check_aws(project, env, AWS_IOT_ENDPOINT=endpoint))

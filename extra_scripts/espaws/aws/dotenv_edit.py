@@ -13,6 +13,8 @@ import re
 
 from dotenv.parser import parse_stream
 
+from ..identity.writer import write_if_changed
+
 _BOM = b"\xef\xbb\xbf"
 _EXPORT = re.compile(r"[ \t]*(export[ \t]+)")
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9._:/@-]*")
@@ -43,3 +45,16 @@ def _assignment(name, value):
     if not _SAFE_VALUE.fullmatch(value):  # endpoints and thing names never need this
         value = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return f"{name}={value}"
+
+
+def update_file(path, values, dry_run=False):
+    """Set `values` in the .env file at `path` (made 0600 when new): "unchanged", "would change"
+    (a dry run writes nothing) or "changed"."""
+    data = path.read_bytes() if path.is_file() else b""
+    updated = set_values(data, values)
+    if updated == data:
+        return "unchanged"
+    if dry_run:
+        return "would change"
+    write_if_changed(path, updated, private=True)
+    return "changed"

@@ -14,7 +14,6 @@ import io
 from pathlib import Path
 
 from ..errors import InputError
-from ..identity.writer import write_if_changed
 from . import dotenv_edit, policy
 from .register import Registration
 
@@ -90,13 +89,8 @@ def _summary(line, thing):
 
 
 def _record_endpoint(iot, project_dir, endpoint, out):
-    path = project_dir / ".env"
-    data = path.read_bytes() if path.is_file() else b""
-    updated = dotenv_edit.set_values(data, {"AWS_IOT_ENDPOINT": endpoint})
-    if updated == data:
-        return
-    if iot.dry_run:
+    outcome = dotenv_edit.update_file(project_dir / ".env", {"AWS_IOT_ENDPOINT": endpoint}, dry_run=iot.dry_run)
+    if outcome == "would change":
         print("would set AWS_IOT_ENDPOINT in .env", file=out)
-        return
-    write_if_changed(path, updated, private=True)
-    print(f"set AWS_IOT_ENDPOINT={endpoint} in .env", file=out)
+    elif outcome == "changed":
+        print(f"set AWS_IOT_ENDPOINT={endpoint} in .env", file=out)

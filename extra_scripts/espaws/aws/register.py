@@ -223,15 +223,14 @@ class Registration:
     def _record(self, endpoint):
         if self.device_folder:
             return self._record_thing_file()
-        path = self.project_dir / ".env"
-        data = path.read_bytes() if path.is_file() else b""
-        updated = dotenv_edit.set_values(data, {"AWS_IOT_ENDPOINT": endpoint, "AWS_IOT_THING_NAME": self.thing})
-        if updated == data:
+        outcome = dotenv_edit.update_file(self.project_dir / ".env", {"AWS_IOT_ENDPOINT": endpoint,
+                                                                       "AWS_IOT_THING_NAME": self.thing},
+                                          dry_run=self.iot.dry_run)
+        if outcome == "unchanged":
             return False
-        if self.iot.dry_run:
+        if outcome == "would change":
             self.say("would set AWS_IOT_ENDPOINT and AWS_IOT_THING_NAME in .env")
             return True
-        write_if_changed(path, updated, private=True)
         self.say("set AWS_IOT_ENDPOINT and AWS_IOT_THING_NAME in .env")
         for name, value in (("AWS_IOT_ENDPOINT", endpoint), ("AWS_IOT_THING_NAME", self.thing)):
             if os.environ.get(name, value) != value:

@@ -11,6 +11,7 @@ and the report says so. Every problem is one line; any problem makes the check f
 import json
 
 from ..errors import InputError
+from ..identity import endpoint as endpoints
 from . import certfiles, policy
 from .session import explain
 
@@ -103,15 +104,18 @@ def _test_authorization(client, arn, thing, base, wanted, say):
 
 def _endpoint(iot, configured, region, say):
     actual = iot.read("DescribeEndpoint", endpointType="iot:Data-ATS")["endpointAddress"]
-    host = configured.rsplit(":", 1)[0] if configured.count(":") == 1 else configured
     if not configured:
         return [f"AWS_IOT_ENDPOINT is not set: this account's ATS endpoint in {region} is {actual}; put it in .env"]
-    if host.lower() == actual.lower():
+    try:
+        parsed = endpoints.parse(configured)
+    except ValueError as error:
+        return [f"{error}: this account's ATS endpoint in {region} is {actual}"]
+    if parsed.host == actual.lower():
         say(f"aws: AWS_IOT_ENDPOINT is this account's ATS endpoint in {region}")
         return []
-    legacy = host.endswith(".amazonaws.com") and "-ats." not in host
-    why = "a legacy (VeriSign) endpoint" if legacy else "not this account's ATS endpoint in " + region
-    return [f"AWS_IOT_ENDPOINT {host} is {why}: set AWS_IOT_ENDPOINT={actual} in .env (register does this)"]
+    why = ("a legacy (VeriSign) endpoint" if parsed.kind == "aws-legacy"
+           else "not this account's ATS endpoint in " + region)
+    return [f"AWS_IOT_ENDPOINT {parsed.host} is {why}: set AWS_IOT_ENDPOINT={actual} in .env (register does this)"]
 
 
 def _parsed(text):
