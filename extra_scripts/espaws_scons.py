@@ -29,7 +29,7 @@ from espaws import __version__
 from espaws.errors import InputError
 from espaws.identity import targets
 from espaws.portable import option_path, printable, tolerate_unencodable_output
-from espaws.requirements import AWS_REQUIREMENTS, AWS_VERBS, REQUIREMENTS, missing
+from espaws.requirements import missing_for
 from espaws.settings import options, secrets
 
 FILESYSTEM_TARGETS = ("buildfs", "uploadfs", "uploadfsota")
@@ -43,9 +43,11 @@ UPLOADFSOTA_REFUSED = ("aws_iot: uploadfsota refused before anything is sent: Pl
 LISTING_TARGETS = ("idedata", "__idedata")
 
 
-def install_requirements(env, wanted=REQUIREMENTS):
-    """Install what is missing into PlatformIO's interpreter, or stop with the command to run."""
-    lacking = missing(wanted)
+def install_requirements(env, verb_argv=(), in_action=False):
+    """Install what the build needs, and what the verb of `verb_argv` needs, into PlatformIO's
+    interpreter when it lacks them; else stop with the command to run (in an action, through
+    SCons's one clean line)."""
+    lacking = missing_for(list(verb_argv))
     if not lacking:
         return
     python = env.subst("$PYTHONEXE")
@@ -54,10 +56,10 @@ def install_requirements(env, wanted=REQUIREMENTS):
     print(printable(f"aws_iot: installing {', '.join(lacking)} into PlatformIO's Python ({python})", sys.stdout))
     result = subprocess.run(command, capture_output=True, text=True)
     importlib.invalidate_caches()
-    if result.returncode != 0 or missing(wanted):
+    if result.returncode != 0 or missing_for(list(verb_argv)):
         problem = (f"aws_iot: could not install {', '.join(lacking)} (offline?): run `{shown}` "
                    "once with network access, then build again")
-        if wanted is not REQUIREMENTS:  # inside an action: one clean line through SCons
+        if in_action:
             raise UserError(problem)
         sys.stderr.write(problem + "\n")
         env.Exit(1)
@@ -110,6 +112,11 @@ def packs_image():
     return bool(set(FILESYSTEM_TARGETS) & set(COMMAND_LINE_TARGETS))
 
 
+def needs_identity():
+    """The image, and the probe that connects with its files, need this env's identity in data/."""
+    return packs_image() or "iot-probe" in COMMAND_LINE_TARGETS
+
+
 def make_job(env):
     from espaws.settings.project import project_job
     return project_job(env.subst("$PROJECT_DIR"), env["AWS_IOT_OPTIONS"], settings_now(env),
@@ -140,14 +147,13 @@ def prepare_step(target, source, env):
         except OSError as error:
             raise InputError(f"{job.shown(error.filename or job.state_dir)}: cannot lock ({error.strerror}): "
                              "check that the project folder is writable") from None
-    needs_identity = packs_image() or "iot-probe" in COMMAND_LINE_TARGETS
-    plan = report.prepare(job, reporter(), identity_optional=not needs_identity)
+    plan = report.prepare(job, reporter(), identity_optional=not needs_identity())
     if plan is None:  # no identity: no stamp, so every build says so until there is one
         with contextlib.suppress(FileNotFoundError):
             os.unlink(str(target[0]))
         return
     listing = "".join(f"{o.name} {hashlib.sha256(o.data).hexdigest()}\n" for o in plan.outputs)
-    writer.write_if_changed(str(target[0]), listing.encode())
+    writer.write_if_changed(str(target[0]), listing.encode(), private=True)  # it holds the key's digest
 
 
 @ReportedAction
@@ -170,8 +176,7 @@ def cli_action(*argv):
         tolerate_unencodable_output((sys.stdout, sys.stderr))  # the verbs print paths
         opts = env["AWS_IOT_OPTIONS"]
         extra = []
-        if argv[0] in AWS_VERBS or "--aws" in argv:
-            install_requirements(env, AWS_REQUIREMENTS)
+        install_requirements(env, argv, in_action=True)  # boto3 for the AWS verbs, on their first use
         if argv[0] == "dev-certs":
             extra = ["--key-type", opts.dev_key_type]
         elif argv[0] == "register":  # this env's custom_aws_iot_certs_dir
@@ -262,7 +267,7 @@ def declare(env):
     # `upload` builds the firmware, not the default targets: check certs/ there too, so a broken
     # identity stops it and an absent one is said, as for `pio run`.
     env.Depends(env.Alias("upload"), files)
-    if packs_image() or "iot-probe" in COMMAND_LINE_TARGETS:
+    if needs_identity():
         # The image (or the probe) must see this env's files, whatever SCons remembers: another env
         # may have prepared the folder since (its files are removed then).
         env.AlwaysBuild(prepared)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
-from . import amazon_roots
+from . import amazon_roots, targets
 from .endpoint import shape_findings
 
 EXPIRY_WARNING = datetime.timedelta(days=30)
@@ -77,7 +77,8 @@ def check_anchor_key(anchor, target):
     BearSSL and mbedTLS 2.28 take RSA (rsaEncryption) and EC P-256 / P-384 / P-521 anchors; an
     Ed25519, Ed448, DSA or RSA-PSS key fails every handshake on the board (BearSSL: error 49).
     """
-    library = {"esp8266": "BearSSL (ESP8266)", "esp32": "mbedTLS (ESP32)"}.get(target, "the board's TLS library")
+    library = (f"{targets.TLS_LIBRARIES[target]} ({target.upper()})" if target in targets.TLS_LIBRARIES
+               else "the board's TLS library")
     oid = getattr(anchor.cert, "public_key_algorithm_oid", None)
     public = anchor.cert.public_key()
     if isinstance(public, rsa.RSAPublicKey) and (oid is None or oid.dotted_string != RSA_PSS_OID):

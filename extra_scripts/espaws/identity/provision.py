@@ -15,8 +15,6 @@ from ..errors import InputError, NoIdentity
 from . import thing
 from .pki import Certificate
 
-FILESYSTEMS = {"littlefs": "LittleFS", "spiffs": "SPIFFS"}
-
 
 @dataclass
 class Job:
