@@ -22,6 +22,15 @@ TEST_CASE("persistent session, keep-alive and a buffer for Device Shadow documen
   CHECK(kDefaultTiming.stable_session_ms == stable_session_ms(kMqttSettings.keep_alive_s));
 }
 
+TEST_CASE("a publish fits the buffer by its real topic, as PubSubClient 2.8 counts it") {
+  // PubSubClient: bufferSize < MQTT_MAX_HEADER_SIZE (5) + 2 + strlen(topic) + plength -> refused.
+  CHECK(awsiot::publish_packet_bytes(30, 475) == 512);
+  CHECK(awsiot::publish_packet_bytes(30, 476) > 512);
+  // A shadow document of the maximum size fits the default buffer with the longest topic.
+  CHECK(awsiot::publish_packet_bytes(awsiot::kMaxTopicBytes, awsiot::kMaxShadowDocumentBytes) <=
+        awsiot::kMqttSettings.buffer_bytes);
+}
+
 TEST_CASE("a message larger than the buffer is recognised with its real size") {
   IncomingSize s = check_incoming(120, 120);
   CHECK(s.complete);

@@ -106,7 +106,7 @@ class AwsIotDevice {
 
   bool connected() const { return connected_; }
   awsiot::State state() const { return connection_.state(); }
-  bool halted() const { return halted_; }
+  bool halted() const { return halt_reason_ != nullptr; }
   // "connected", "wifi-connecting", "waiting-for-clock", "backoff", ..., or "halted".
   const char* stateText() const;
   // The last failure in words ("" when none): configuration, files, WiFi, clock, TLS, MQTT.
@@ -172,7 +172,7 @@ class AwsIotDevice {
   Subscription subscriptions_[kMaxSubscriptions];
   EventHandler on_connected_;
   EventHandler on_disconnected_;
-  const char* halt_reason_;
+  const char* halt_reason_;  // nullptr until halt(): halted()
   awsiot::HaltKind halt_kind_;
   uint32_t halted_at_;
   uint32_t halt_reminded_at_;
@@ -181,7 +181,6 @@ class AwsIotDevice {
   uint16_t keep_alive_seconds_;
   uint8_t client_id_source_;
   bool begun_;
-  bool halted_;
   bool connected_;
   bool wifi_was_up_;
   bool wifi_begun_;

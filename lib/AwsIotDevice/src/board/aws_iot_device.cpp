@@ -96,7 +96,6 @@ AwsIotDevice::AwsIotDevice()
       keep_alive_seconds_(kMqtt.keep_alive_s),
       client_id_source_(0),
       begun_(false),
-      halted_(false),
       connected_(false),
       wifi_was_up_(false),
       wifi_begun_(false),
@@ -130,7 +129,7 @@ bool AwsIotDevice::begin(const char* wifiSsid, const char* wifiPassword, const c
 bool AwsIotDevice::begin(const Settings& settings) {
   if (begun_) {
     LOGF("[boot] AwsIotDevice::begin() called twice; the first call's settings stay\n");
-    return !halted_;
+    return !halted();
   }
   begun_ = true;
   LOGF("\n[boot] aws-iot device on %s, free heap %lu\n", device::platform_name(),
@@ -154,7 +153,11 @@ bool AwsIotDevice::begin(const Settings& settings) {
     return false;
   }
   if (!choose_thing_name(settings.thingName) || !make_topics()) {
-    halt("configuration error (see [config] above)", awsiot::HaltKind::kConfiguration);
+    if (device::last_load_out_of_memory()) {  // reading /thing.txt: a restart may have the memory
+      halt("out of memory while reading the thing name", awsiot::HaltKind::kTransient);
+    } else {
+      halt("configuration error (see [config] above)", awsiot::HaltKind::kConfiguration);
+    }
     return false;
   }
   LOGF("[boot] endpoint %s:%u, client id %s (from %s)\n", endpoint_.host, endpoint_.port,
@@ -273,8 +276,7 @@ bool AwsIotDevice::make_topics() {
 }
 
 void AwsIotDevice::halt(const char* reason, awsiot::HaltKind kind) {
-  halted_ = true;
-  halt_reason_ = reason;
+  halt_reason_ = reason;  // non-null from here on: halted()
   halt_kind_ = kind;
   halted_at_ = halt_reminded_at_ = millis();
   if (last_failure_[0] == '\0') copy_setting(last_failure_, sizeof last_failure_, reason);
@@ -293,7 +295,7 @@ uint32_t AwsIotDevice::maxFreeBlock() const { return device::max_free_block(); }
 // --- accessors ------------------------------------------------------------------------
 
 const char* AwsIotDevice::stateText() const {
-  if (halted_) return "halted";
+  if (halted()) return "halted";
   if (!begun_) return "not-begun";
   DEVICE_FORMAT(state_text_, sizeof state_text_, "%s", awsiot::state_name(connection_.state()));
   return state_text_;
@@ -332,8 +334,8 @@ bool AwsIotDevice::publish(const char* topic, const uint8_t* payload, size_t len
          awsiot::topic_error_text(error));
     return false;
   }
-  const size_t needed = awsiot::kMqttPacketOverhead + length;
-  if (needed > mqtt_buffer_bytes_) {
+  // Checked here too so that the log says why: PubSubClient only returns false.
+  if (awsiot::publish_packet_bytes(strlen(topic), length) > mqtt_buffer_bytes_) {
     LOGF("[mqtt] ERROR: publish to %s: %u bytes do not fit the %u-byte MQTT buffer "
          "(Settings::mqttBufferBytes)\n",
          topic, static_cast<unsigned>(length), static_cast<unsigned>(mqtt_buffer_bytes_));
@@ -580,7 +582,7 @@ void AwsIotDevice::loop() {
   if (!begun_) return;
   const uint32_t now = millis();
   uptime_.update(now);
-  if (halted_) {
+  if (halted()) {
     const uint32_t restart_ms = awsiot::halt_restart_after_ms(halt_kind_);
     if (restart_ms > 0 && awsiot::elapsed(now, halted_at_, restart_ms)) {
       LOGF("[restart] %s; restarting\n", halt_reason_);

@@ -51,7 +51,7 @@ Client& tls_client();
 // buffers, give the TLS stack the current time. `ip` is the endpoint's resolved address.
 void tls_prepare(const IPAddress& ip, uint16_t port, time_t now);
 
-// After a failed connect: what the TLS stack says. `text` is "" when it gave no code
+// After a failed connect that tls_prepare began: what the TLS stack says. `text` is "" when it gave no code
 // that means something (see awsiot::mbedtls_error_meaningful); then the observed facts
 // tell the layer.
 struct TlsError {

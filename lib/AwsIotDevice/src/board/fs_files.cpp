@@ -12,6 +12,39 @@ namespace device {
 
 namespace {
 bool g_load_out_of_memory = false;
+
+// Opens `path`; false when it is missing (`*missing` set, nothing logged: the caller knows
+// whether that matters) or cannot be opened (logged).
+bool open_file(const char* path, File* file, bool* missing) {
+  *missing = !LittleFS.exists(path);
+  if (*missing) return false;
+  *file = LittleFS.open(path, "r");
+  if (!*file) {
+    LOGF("[fs] ERROR: %s could not be opened; run `pio run -t uploadfs`\n", path);
+    return false;
+  }
+  return true;
+}
+
+// Reads the first `size` bytes of an open file into `out`, closes it; logs why on failure.
+bool read_open_file(File& file, const char* path, size_t size, FileBuffer* out) {
+  if (!out->allocate(size)) {
+    g_load_out_of_memory = true;  // the caller may retry after a restart, as for the identity
+    LOGF("[fs] ERROR: %s: out of memory for %u bytes (free heap %u)\n", path,
+         static_cast<unsigned>(size), static_cast<unsigned>(ESP.getFreeHeap()));
+    file.close();
+    return false;
+  }
+  const size_t got = size > 0 ? file.read(out->writable(), size) : 0;
+  file.close();
+  if (got != size) {
+    LOGF("[fs] ERROR: %s: read %u of %u bytes; run `pio run -t uploadfs`\n", path,
+         static_cast<unsigned>(got), static_cast<unsigned>(size));
+    out->release();
+    return false;
+  }
+  return true;
+}
 }  // namespace
 
 bool last_load_out_of_memory() { return g_load_out_of_memory; }
@@ -35,18 +68,12 @@ bool FileBuffer::allocate(size_t size) {
 
 bool load_file(const char* path, awsiot::Expect expect, Presence presence, FileBuffer* out,
                bool* missing) {
-  *missing = false;
   out->release();
-  if (!LittleFS.exists(path)) {
-    *missing = true;
-    if (presence == Presence::kOptional) return false;
-    LOGF("[fs] ERROR: %s %s\n", path,
-                  awsiot::format_advice(awsiot::FileFormat::kMissing, expect));
-    return false;
-  }
-  File file = LittleFS.open(path, "r");
-  if (!file) {
-    LOGF("[fs] ERROR: %s could not be opened; run `pio run -t uploadfs`\n", path);
+  File file;
+  if (!open_file(path, &file, missing)) {
+    if (*missing && presence == Presence::kRequired) {
+      LOGF("[fs] ERROR: %s %s\n", path, awsiot::format_advice(awsiot::FileFormat::kMissing, expect));
+    }
     return false;
   }
   const size_t size = file.size();
@@ -57,24 +84,7 @@ bool load_file(const char* path, awsiot::Expect expect, Presence presence, FileB
     file.close();
     return false;
   }
-  if (size > 0) {
-    if (!out->allocate(size)) {
-      g_load_out_of_memory = true;
-      LOGF("[fs] ERROR: %s: out of memory for %u bytes (free heap %u)\n", path,
-                    static_cast<unsigned>(size), static_cast<unsigned>(ESP.getFreeHeap()));
-      file.close();
-      return false;
-    }
-    const size_t got = file.read(out->writable(), size);
-    if (got != size) {
-      LOGF("[fs] ERROR: %s: read %u of %u bytes; run `pio run -t uploadfs`\n", path,
-                    static_cast<unsigned>(got), static_cast<unsigned>(size));
-      file.close();
-      out->release();
-      return false;
-    }
-  }
-  file.close();
+  if (!read_open_file(file, path, size, out)) return false;
   const awsiot::FileFormat format = awsiot::detect_format(out->data(), size, size);
   if (!awsiot::format_usable(format, expect)) {
     LOGF("[fs] ERROR: %s (%s, %u bytes) %s\n", path, awsiot::format_name(format),
@@ -95,32 +105,11 @@ bool load_file(const char* path, awsiot::Expect expect, Presence presence, FileB
 }
 
 bool read_small_file(const char* path, size_t max_bytes, FileBuffer* out, bool* missing) {
-  *missing = false;
   out->release();
-  if (!LittleFS.exists(path)) {
-    *missing = true;
-    return false;
-  }
-  File file = LittleFS.open(path, "r");
-  if (!file) {
-    LOGF("[fs] ERROR: %s could not be opened; run `pio run -t uploadfs`\n", path);
-    return false;
-  }
+  File file;
+  if (!open_file(path, &file, missing)) return false;
   const size_t size = file.size() < max_bytes ? file.size() : max_bytes;
-  if (!out->allocate(size)) {
-    LOGF("[fs] ERROR: %s: out of memory for %u bytes\n", path, static_cast<unsigned>(size));
-    file.close();
-    return false;
-  }
-  const size_t got = size > 0 ? file.read(out->writable(), size) : 0;
-  file.close();
-  if (got != size) {
-    LOGF("[fs] ERROR: %s: read %u of %u bytes; run `pio run -t uploadfs`\n", path,
-         static_cast<unsigned>(got), static_cast<unsigned>(size));
-    out->release();
-    return false;
-  }
-  return true;
+  return read_open_file(file, path, size, out);
 }
 
 }  // namespace device

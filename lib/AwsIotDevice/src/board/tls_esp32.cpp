@@ -35,7 +35,6 @@ AttemptTlsClient g_client;
 FileBuffer g_ca;
 FileBuffer g_cert;
 FileBuffer g_key;
-bool g_have_error_state = false;
 
 // Seconds (WiFiClientSecure's units); the core's defaults are 30 s and 120 s.
 constexpr uint32_t kTcpTimeoutSeconds = awsiot::kEsp32Bounds.tcp_ms / 1000u;
@@ -162,14 +161,12 @@ void tls_prepare(const IPAddress&, uint16_t, time_t) {
   // clean slate.
   g_client.stop();
   g_client.clear_last_error();
-  g_have_error_state = true;
 }
 
 void tls_last_error(TlsError* out) {
   out->meaningful = false;
   out->out_of_memory = false;
   out->text[0] = '\0';
-  if (!g_have_error_state) return;
   char text[awsiot::kMbedtlsOwnTextBytes];
   const int error = g_client.lastError(text, sizeof text);
   if (!awsiot::mbedtls_error_meaningful(error)) return;  // socket number, or -1 (TCP / timeout)

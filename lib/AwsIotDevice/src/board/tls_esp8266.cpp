@@ -28,7 +28,6 @@ BearSSL::PrivateKey g_private_key;
 constexpr unsigned kMaxAnchors = 8;  // /ca.der, /ca_2.der ... /ca_8.der
 constexpr uint16_t kProbeFragment = 1024;
 awsiot::MflnMemory g_mfln;
-bool g_have_error_state = false;
 
 // The key type of the CA that signed the device certificate (BR_KEYTYPE_RSA or _EC),
 // which BearSSL wants for an EC client key; 0 when the certificate does not decode.
@@ -177,7 +176,6 @@ void tls_prepare(const IPAddress& ip, uint16_t port, time_t now) {
   const awsiot::TlsBuffers buffers = awsiot::choose_tls_buffers(max_free_block(), g_mfln.fragment());
   g_client.setBufferSizes(buffers.recv, buffers.xmit);  // only before connect()
   g_client.setX509Time(now);
-  g_have_error_state = true;
   const uint32_t need = awsiot::tls_heap_needed(buffers);
   LOGF("[tls] buffers %u/%u (server %s small fragments), needs ~%u of largest free block %u\n",
                 buffers.recv, buffers.xmit,
@@ -192,7 +190,6 @@ void tls_last_error(TlsError* out) {
   out->meaningful = false;
   out->out_of_memory = false;
   out->text[0] = '\0';
-  if (!g_have_error_state) return;
   char core_text[96];
   const int returned = g_client.getLastSSLError(core_text, sizeof core_text);
   const int error = awsiot::bearssl_error_from_core(returned, core_text);

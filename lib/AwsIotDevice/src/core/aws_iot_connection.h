@@ -106,7 +106,6 @@ class Connection {
   uint32_t sessions() const { return sessions_; }
   // How long the last session lasted, for the drop report.
   uint32_t last_session_ms() const { return last_session_ms_; }
-  uint32_t mqtt_failures() const { return mqtt_backoff_.failures(); }
   RestartReason restart_reason() const { return restart_reason_; }
 
  private:

@@ -22,6 +22,12 @@ struct MqttSettings {
 // Persistent session: QoS 1 commands sent while the board is off arrive when it is back.
 constexpr MqttSettings kMqttSettings = {60u, 10u, static_cast<uint16_t>(kShadowMqttBufferBytes), false};
 
+// Buffer bytes PubSubClient 2.8 needs to publish: the fixed header it reserves (5), the
+// topic's length field (2), the topic and the payload (publish() sends QoS 0: no packet id).
+constexpr size_t publish_packet_bytes(size_t topic_bytes, size_t payload_bytes) {
+  return 5u + 2u + topic_bytes + payload_bytes;
+}
+
 // A session is stable (and resets the reconnect backoff) after two keep-alive periods.
 constexpr uint32_t stable_session_ms(uint16_t keep_alive_s) { return 2u * 1000u * keep_alive_s; }
 
