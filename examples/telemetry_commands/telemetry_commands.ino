@@ -22,8 +22,9 @@ bool telemetryRequested = false;
 
 void publishTelemetry() {
   char payload[96];
-  snprintf(payload, sizeof payload, "{\"uptime_s\":%lu,\"heap\":%lu,\"rssi\":%d}",
-           (unsigned long)(millis() / 1000), (unsigned long)ESP.getFreeHeap(), (int)WiFi.RSSI());
+  // uptimeMs() keeps counting past the 49.7-day wrap of millis().
+  snprintf(payload, sizeof payload, "{\"uptime_s\":%llu,\"heap\":%lu,\"rssi\":%d}",
+           (unsigned long long)(device.uptimeMs() / 1000), (unsigned long)ESP.getFreeHeap(), (int)WiFi.RSSI());
   if (device.publish(device.telemetryTopic(), payload)) {
     Serial.printf("telemetry -> %s\n", payload);
   }
