@@ -212,8 +212,7 @@ def board_layout_file(env, target):
 def fleet_images_target(target, source, env):
     from espaws.cli import main
     opts = env["AWS_IOT_OPTIONS"]
-    project_dir = env.subst("$PROJECT_DIR")
-    argv = ["batch", os.path.join(project_dir, opts.fleet_devices), "--out", os.path.join(project_dir, opts.fleet_out),
+    argv = ["batch", opts.fleet_devices, "--out", opts.fleet_out,  # both resolved by declare()
             "--target", opts.target, "--key-format", opts.key_format, "--image",
             "--fs-layout", board_layout_file(env, opts.target), "--jobs", "1"]  # no process pool inside SCons
     if main(argv):
@@ -228,11 +227,13 @@ def declare(env):
     try:  # a folder option written on Windows (certs\dev, C:\certs) read here
         data_dir = option_path(project_dir, opts.data_dir, os.name) if opts.data_dir else env.subst("$PROJECT_DATA_DIR")
         certs_dir = option_path(project_dir, opts.certs_dir, os.name)
+        fleet_devices = option_path(project_dir, opts.fleet_devices, os.name)
+        fleet_out = option_path(project_dir, opts.fleet_out, os.name)
         asks_aws = options.check_aws(opts)
     except ValueError as error:
         sys.stderr.write(f"aws_iot: {error}\n")
         env.Exit(1)
-    opts = opts._replace(target=target, data_dir=data_dir)
+    opts = opts._replace(target=target, data_dir=data_dir, fleet_devices=fleet_devices, fleet_out=fleet_out)
     # The filesystem image is built from $PROJECT_DATA_DIR: point it at our output folder.
     env.Replace(PROJECT_DATA_DIR=data_dir, AWS_IOT_OPTIONS=opts)
     work_dir = os.path.join(env.subst("$BUILD_DIR"), "aws_iot")

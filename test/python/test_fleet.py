@@ -484,6 +484,18 @@ def test_fleet_images_target_takes_the_geometry_from_the_env(tmp_path, platform,
         assert piohelpers.read_littlefs_image(folder / "littlefs.bin", fs) == device_outputs(folder)
 
 
+def test_fleet_images_target_takes_folder_options_written_on_windows(tmp_path):
+    project = piohelpers.write_project(tmp_path / "project", {"board": piohelpers.env_options(
+        "espressif8266", extra_scripts=[piohelpers.plugin_extra_script()],
+        custom_aws_iot_fleet_devices=r"site\devices", custom_aws_iot_fleet_out=r"out\fleet")})
+    write_devices(project / "site" / "devices", count=1)
+
+    result = piohelpers.run_pio(project, "run", "-t", "iot-fleet-images")
+
+    assert result.returncode == 0, piohelpers.output(result)
+    assert (project / "out" / "fleet" / "thing-00" / "littlefs.bin").is_file()
+
+
 @needs_file_modes
 def test_the_merged_image_file_is_private_before_esptool_writes_the_key(tmp_path):
     old = os.umask(0)  # the most permissive umask: the mode must come from us
