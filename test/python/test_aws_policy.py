@@ -181,3 +181,10 @@ def test_policy_topics_are_the_ones_the_device_client_builds():
     from espaws.rig import probe
     probe_topic = probe.default_topic("dev-1")
     assert all(probe_topic in topics[kind] for kind in ("publish", "subscribe", "receive"))
+
+
+def test_policy_documents_read_from_aws_text():
+    doc = policy.document("dev-1", "eu-west-1", "123456789012")
+    assert policy.parse(policy.render(doc)) == doc
+    assert policy.parse(doc) is doc  # boto3 may hand over a parsed document
+    assert policy.parse("not json {") is None

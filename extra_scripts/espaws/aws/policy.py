@@ -78,6 +78,16 @@ def render(doc):
     return json.dumps(doc, indent=2, sort_keys=True)
 
 
+def parse(text):
+    """A policy document from AWS's JSON text (boto3 may already give a dict), or None when it is not JSON."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def arn_parts(arn):
     """(partition, region, account) of an AWS ARN such as a certificate ARN."""
     parts = arn.split(":")

@@ -25,8 +25,8 @@ from pathlib import Path
 from ..errors import InputError
 from ..identity.writer import write_if_changed
 from . import certfiles, dotenv_edit, policy
+from .session import NOT_FOUND
 
-NOT_FOUND = ("ResourceNotFoundException",)
 CLOCK_MARGIN = timedelta(hours=1)  # between this PC's clock and AWS's, when finding a lost certificate
 
 
@@ -198,7 +198,7 @@ class Registration:
         existing = self.iot.read("GetPolicy", missing=NOT_FOUND, policyName=self.policy_name)
         if existing is None:
             self.iot.write("CreatePolicy", policyName=self.policy_name, policyDocument=policy.render(document))
-        elif _parsed(existing.get("policyDocument")) != document:
+        elif policy.parse(existing.get("policyDocument")) != document:
             self.say(f"note: policy {self.policy_name} exists with another document: attached as it is "
                      "(`check --aws` tells whether it allows the device's topics)")
         attached = [] if arn is None else self.iot.read("ListAttachedPolicies", target=arn)["policies"]
@@ -263,12 +263,4 @@ def _load_cert(pem):
     try:
         return x509.load_pem_x509_certificate(pem.encode("ascii"))
     except (ValueError, AttributeError):
-        return None
-
-
-def _parsed(text):
-    import json
-    try:
-        return json.loads(text) if isinstance(text, str) else text
-    except ValueError:
         return None

@@ -10,6 +10,7 @@ import re
 
 from ..errors import InputError
 
+NOT_FOUND = ("ResourceNotFoundException",)  # for read(..., missing=NOT_FOUND): None instead of an error
 MAX_ATTEMPTS = 8  # botocore "standard" mode: backoff up to 20 s between attempts
 NO_CREDENTIALS = ("no AWS credentials found: run `aws configure` (or `aws sso login --profile NAME` and pass "
                   "--profile NAME), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")

@@ -8,14 +8,12 @@ question where the account offers it; otherwise the attached policies' text is e
 and the report says so. Every problem is one line; any problem makes the check fail.
 """
 
-import json
 
 from ..errors import InputError
 from ..identity import endpoint as endpoints
 from . import certfiles, policy
-from .session import explain
+from .session import NOT_FOUND, explain
 
-NOT_FOUND = ("ResourceNotFoundException",)
 ACTION_TYPES = {"iot:Connect": "CONNECT", "iot:Publish": "PUBLISH", "iot:Subscribe": "SUBSCRIBE",
                 "iot:Receive": "RECEIVE"}  # TestAuthorization has no type for iot:RetainPublish
 
@@ -72,7 +70,7 @@ def _authorization(iot, single_try_client, arn, thing, names, say):
     wanted = policy.requests_for(thing)
     answered = _test_authorization(single_try_client, arn, thing, base, wanted, say)
     if answered is None:
-        documents = [_parsed(iot.read("GetPolicy", policyName=name)["policyDocument"]) for name in names]
+        documents = [policy.parse(iot.read("GetPolicy", policyName=name)["policyDocument"]) for name in names]
         answered = {(action, resource): any(policy.allows(doc, action, f"{base}:{resource}", thing)
                                             for doc in documents if doc)
                     for action, resource in wanted}
@@ -116,10 +114,3 @@ def _endpoint(iot, configured, region, say):
     why = ("a legacy (VeriSign) endpoint" if parsed.kind == "aws-legacy"
            else "not this account's ATS endpoint in " + region)
     return [f"AWS_IOT_ENDPOINT {parsed.host} is {why}: set AWS_IOT_ENDPOINT={actual} in .env (register does this)"]
-
-
-def _parsed(text):
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError):
-        return None
