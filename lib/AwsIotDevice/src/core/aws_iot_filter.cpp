@@ -6,19 +6,13 @@ namespace awsiot {
 
 TopicError check_topic_filter(const char* filter) {
   if (filter == nullptr || filter[0] == '\0') return TopicError::kBadFilter;
-  size_t length = 0;
-  unsigned slashes = 0;
   for (const char* p = filter; *p != '\0'; ++p) {
     const bool level_start = p == filter || p[-1] == '/';
     const bool level_end = p[1] == '\0' || p[1] == '/';
     if (*p == '+' && !(level_start && level_end)) return TopicError::kBadFilter;
     if (*p == '#' && !(level_start && p[1] == '\0')) return TopicError::kBadFilter;
-    if (*p == '/') ++slashes;
-    ++length;
   }
-  if (length > kMaxTopicBytes) return TopicError::kTooLong;
-  if (slashes > kMaxTopicSlashes) return TopicError::kTooManySlashes;
-  return TopicError::kOk;
+  return check_topic_limits(filter);
 }
 
 bool topic_matches(const char* filter, const char* topic) {

@@ -38,18 +38,22 @@ NameError check_thing_name(const char* thing_name) {
   return NameError::kOk;
 }
 
-TopicError check_topic(const char* topic) {
-  if (topic == nullptr || topic[0] == '\0') return TopicError::kBadThingName;
+TopicError check_topic_limits(const char* text) {
   size_t length = 0;
   unsigned slashes = 0;
-  for (const char* p = topic; *p != '\0'; ++p) {
-    if (*p == '+' || *p == '#') return TopicError::kBadThingName;
+  for (const char* p = text; *p != '\0'; ++p) {
     if (*p == '/') ++slashes;
     ++length;
   }
   if (length > kMaxTopicBytes) return TopicError::kTooLong;
   if (slashes > kMaxTopicSlashes) return TopicError::kTooManySlashes;
   return TopicError::kOk;
+}
+
+TopicError check_topic(const char* topic) {
+  if (topic == nullptr || topic[0] == '\0') return TopicError::kBadThingName;
+  if (strpbrk(topic, "+#") != nullptr) return TopicError::kBadThingName;  // wildcards: filters only
+  return check_topic_limits(topic);
 }
 
 TopicError make_topic(char* out, size_t out_size, const char* thing_name, TopicKind kind) {

@@ -43,6 +43,8 @@ TopicError make_topic(char* out, size_t out_size, const char* thing_name, TopicK
 // Checks any topic text against AWS IoT's limits (length, slashes, no wildcards in a
 // topic that is published to, which is the case for every topic made here).
 TopicError check_topic(const char* topic);
+// AWS IoT's limits for a topic or a filter: kTooLong, kTooManySlashes or kOk.
+TopicError check_topic_limits(const char* text);
 
 const char* name_error_text(NameError error);
 const char* topic_error_text(TopicError error);
